@@ -1,0 +1,52 @@
+"""The one pipeline every entry point runs: messages -> pairing -> browser verdicts -> rules -> Audit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from cors_audit import browser, rules
+from cors_audit.model import Audit, Exchange, Message
+from cors_audit.pairing import Pairer
+
+
+def judge_all(messages: Iterable[Message]) -> tuple[int, list[Exchange]]:
+    """Pair and judge every message; exchanges come back in time order with ids x1, x2, ..."""
+    pairer = Pairer()
+    exchanges: list[Exchange] = []
+    count = 0
+    for message in messages:
+        count += 1
+        exchanges.extend(pairer.feed(message))
+    exchanges.extend(pairer.flush())
+    exchanges.sort(key=_first_seen)
+    for number, exchange in enumerate(exchanges, 1):
+        exchange.id = f"x{number}"
+        if exchange.verdict is None:
+            exchange.verdict = browser.judge(exchange)
+    return count, exchanges
+
+
+def analyze(
+    messages: Iterable[Message],
+    *,
+    inputs: Sequence[str],
+    trusted_origins: Sequence[str] = (),
+    redact: bool = True,
+    warnings: list[str] | None = None,
+) -> Audit:
+    """Run the whole core over `messages` and return the Audit every report format renders."""
+    count, exchanges = judge_all(messages)
+    context = rules.RuleContext(trusted_origins=tuple(trusted_origins), redact=redact)
+    findings = rules.evaluate(exchanges, context)
+    return Audit(
+        inputs=list(inputs),
+        messages=count,
+        exchanges=exchanges,
+        findings=findings,
+        warnings=list(warnings or ()),
+    )
+
+
+def _first_seen(exchange: Exchange) -> tuple[float, str]:
+    messages = exchange.messages
+    return (messages[0].started if messages else 0.0, exchange.url)

@@ -1,0 +1,254 @@
+"""The data that flows through cors-audit: messages in, exchanges with verdicts, findings out.
+
+Pure data, standard library only. Sources build `Message`s, pairing builds `Exchange`s,
+the browser model attaches a `Verdict`, the rules produce `Finding`s.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urljoin
+
+Credentials = Literal["include", "omit", "unknown"]
+Outcome = Literal["allowed", "blocked", "not-cors", "unknown"]
+BlockedAt = Literal["preflight", "actual", "redirect"]
+Confidence = Literal["observed", "confirmed"]
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+class Headers:
+    """Ordered header lines; names compare case-insensitively; duplicates are kept.
+
+    `get` joins repeated lines with ", " as the Fetch standard and Chromium do before
+    any CORS check (fetch-rules §0.3), after trimming SP/HTAB from each value.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        self._items: list[tuple[str, str]] = [(str(n), str(v)) for n, v in items]
+
+    def get(self, name: str) -> str | None:
+        """Combined value of every line named `name`, or None when there is none."""
+        lname = name.lower()
+        values = [v.strip(" \t") for n, v in self._items if n.lower() == lname]
+        if not values:
+            return None
+        return ", ".join(values)
+
+    def get_all(self, name: str) -> list[str]:
+        lname = name.lower()
+        return [v.strip(" \t") for n, v in self._items if n.lower() == lname]
+
+    def count(self, name: str) -> int:
+        lname = name.lower()
+        return sum(1 for n, _ in self._items if n.lower() == lname)
+
+    def names(self) -> list[str]:
+        """Distinct lower-cased names, in first-seen order."""
+        seen: dict[str, None] = {}
+        for n, _ in self._items:
+            seen.setdefault(n.lower(), None)
+        return list(seen)
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        lname = name.lower()
+        return any(n.lower() == lname for n, _ in self._items)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Headers) and self._items == other._items
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._items)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a message came from: an input file and entry index, or a live mitmproxy flow."""
+
+    file: str
+    index: int | None = None
+    flow_id: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"file": self.file}
+        if self.index is not None:
+            out["index"] = self.index
+        if self.flow_id is not None:
+            out["flow"] = self.flow_id
+        return out
+
+
+@dataclass(slots=True)
+class Message:
+    """One observed HTTP request and its response, or its failure. Never a body.
+
+    `status` is None when no response was received (network error, or the browser
+    blocked the request before a response existed in the capture). `error` holds the
+    producer's failure text when there is one (Chrome `_error`, Playwright `_failureText`,
+    mitmproxy flow error). `initiator` is what the producer says started the request:
+    "fetch", "xmlhttprequest", "preflight", "document", "script", ... or None.
+    `page_url` is the document that issued it, when the producer records it.
+    """
+
+    id: str
+    started: float
+    method: str
+    url: str
+    request_headers: Headers
+    status: int | None = None
+    response_headers: Headers = field(default_factory=Headers)
+    error: str | None = None
+    initiator: str | None = None
+    page_url: str | None = None
+    from_cache: bool = False
+    source: Source = field(default_factory=lambda: Source(""))
+
+    @property
+    def redirect_url(self) -> str | None:
+        """Absolute Location of a redirect response (301/302/303/307/308 with a non-empty Location)."""
+        if self.status not in REDIRECT_STATUSES:
+            return None
+        location = self.response_headers.get("location")
+        if not location:
+            return None
+        try:
+            return urljoin(self.url, location)
+        except ValueError:
+            return None
+
+    @property
+    def is_preflight_shape(self) -> bool:
+        """OPTIONS + Origin + Access-Control-Request-Method: a CORS preflight by shape."""
+        return (
+            self.method == "OPTIONS"
+            and "origin" in self.request_headers
+            and "access-control-request-method" in self.request_headers
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the browser did or would do with one cross-origin request.
+
+    `error` is Chromium's CorsError name without the leading `k`
+    (e.g. "PreflightMissingAllowOriginHeader"); `message` is the console text.
+    `assumptions` are the readings the verdict rests on; `alternative` says what the
+    verdict would be under the other reading, when that differs.
+    """
+
+    outcome: Outcome
+    blocked_at: BlockedAt | None = None
+    error: str | None = None
+    message: str | None = None
+    failed_parameter: str | None = None
+    assumptions: tuple[str, ...] = ()
+    alternative: str | None = None
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request a page intended, with the preflight that guarded it and its redirect hops.
+
+    `actual` is None when a failed preflight stopped the browser from sending the request;
+    `intended` then describes the reconstructed request (method and URL from the preflight).
+    `hops` are the actual-request messages in redirect order (hops[0] is the first request,
+    hops[-1] the final one, equal to `actual`). `preflights` holds one preflight per hop that
+    needed one (None where the cache served it or none was needed).
+    """
+
+    id: str
+    origin: str | None
+    method: str
+    url: str
+    actual: Message | None
+    preflight: Message | None = None
+    preflight_cached: bool = False
+    cached_from: str | None = None
+    preflight_observed: bool = True
+    credentials: Credentials = "unknown"
+    credentials_reason: str = ""
+    initiator: str | None = None
+    hops: list[Message] = field(default_factory=list)
+    preflights: list[Message | None] = field(default_factory=list)
+    verdict: Verdict | None = None
+    findings: list[str] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[Message]:
+        """Every captured message of this exchange, in time order."""
+        out = [m for m in self.preflights if m is not None]
+        if self.preflight is not None and self.preflight not in out:
+            out.append(self.preflight)
+        out.extend(self.hops)
+        if self.actual is not None and self.actual not in out:
+            out.append(self.actual)
+        return sorted(out, key=lambda m: m.started)
+
+    @property
+    def final_url(self) -> str:
+        return self.hops[-1].url if self.hops else self.url
+
+
+class Severity(enum.IntEnum):
+    """Finding severity; larger is worse. `str()` gives the lower-case name used in outputs."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.strip().upper()]
+
+
+@dataclass(slots=True)
+class Finding:
+    """A risky server configuration that the traffic proves, aggregated per (rule, target)."""
+
+    rule: str
+    severity: Severity
+    title: str
+    target: str
+    evidence: dict[str, object] = field(default_factory=dict)
+    exchanges: list[str] = field(default_factory=list)
+    count: int = 0
+    impact: str = ""
+    fix: str = ""
+    fix_snippets: dict[str, str] = field(default_factory=dict)
+    confidence: Confidence = "observed"
+    proof: str = ""
+
+
+@dataclass(slots=True)
+class Audit:
+    """Everything one analysis produced: the input of every report format."""
+
+    inputs: list[str]
+    messages: int
+    exchanges: list[Exchange]
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
