@@ -9,6 +9,26 @@ from cors_audit.model import Audit, Exchange, Message
 from cors_audit.pairing import Pairer
 
 
+class LiveJudge:
+    """Pairing and verdicts one message at a time, for the live addon (same core as the CLI)."""
+
+    def __init__(self) -> None:
+        self._pairer = Pairer()
+
+    def feed(self, message: Message) -> list[Exchange]:
+        return self._pairer.feed(message)
+
+    def expire(self, now: float) -> list[Exchange]:
+        return self._pairer.expire(now)
+
+    def flush(self) -> list[Exchange]:
+        return self._pairer.flush()
+
+    @property
+    def pending(self) -> int:
+        return self._pairer.pending
+
+
 def judge_all(messages: Iterable[Message]) -> tuple[int, list[Exchange]]:
     """Pair and judge every message; exchanges come back in time order with ids x1, x2, ..."""
     pairer = Pairer()
