@@ -350,11 +350,37 @@ def is_cors_exchange(exchange: Exchange) -> bool:
     return any(origin_of(url) != exchange.origin for url in urls)
 
 
+_DEST_KINDS = {"image": "image", "script": "script", "style": "stylesheet", "font": "font", "audio": "media",
+               "video": "media", "track": "text track", "manifest": "manifest"}
+
+
+def initiator_of(message: Message) -> str | None:
+    """What started the request: the producer's word (Chrome `_resourceType`), else `Sec-Fetch-Dest`.
+
+    `Sec-Fetch-Dest: empty` is fetch() or XMLHttpRequest alike, so it says nothing.
+    """
+    if message.initiator and message.initiator != "preflight":
+        return message.initiator
+    dest = (message.request_headers.get("sec-fetch-dest") or "").lower()
+    return _DEST_KINDS.get(dest)
+
+
 def credentials_of(message: Message) -> tuple[str, str]:
     """Inferred credentials mode of an actual request, with the reason (§0.6, DESIGN)."""
     if "cookie" in message.request_headers:
         return "include", "credentials mode inferred as 'include' from the Cookie header"
     return "omit", "credentials mode inferred as 'omit': no Cookie header was sent"
+
+
+def credentials_of_hops(hops: list[Message], page_origin: str | None) -> tuple[str, str]:
+    """Credentials mode read from the hops that left the page's origin.
+
+    The default mode 'same-origin' sends cookies to the page's own origin only, so a Cookie on a
+    same-origin first hop says nothing about the cross-origin hops after a redirect.
+    """
+    cross = [hop for hop in hops if page_origin is None or page_origin == NULL or origin_of(hop.url) != page_origin]
+    return credentials_of((cross or hops)[0] if not any("cookie" in h.request_headers for h in cross)
+                          else next(h for h in cross if "cookie" in h.request_headers))
 
 
 # ---- the verdict for one exchange ----

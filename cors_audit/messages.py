@@ -116,6 +116,9 @@ _KINDS = {
     "stylesheet": "stylesheet",
     "media": "media",
     "eventsource": "EventSource",
+    "media": "media",
+    "text track": "text track",
+    "manifest": "manifest",
 }
 
 

@@ -166,7 +166,7 @@ class Pairer:
             chain.exchange.preflights.pop()
             self._chains.setdefault(key, []).append(chain)
             return []
-        held = self._take(self._held, (origin, key), lambda h: h.exchange.method == method)
+        held = self._take(self._held, (origin, key), lambda h: h.exchange.method.upper() == method.upper())
         if held is not None:
             return self._finish_request(held.exchange, held.unsafe, preflight=preflight, searched=True)
         pending = _Pending(preflight, origin, method, headers, preflight.started + self.hold)
@@ -205,6 +205,9 @@ class Pairer:
             if preflight is None and len(exchange.preflights) < len(exchange.hops):
                 preflight = self._take_pending(message)
             exchange.preflights.append(preflight)
+            exchange.credentials, exchange.credentials_reason = browser.credentials_of_hops(
+                exchange.hops, exchange.origin
+            )
             return self._continue(exchange)
         origin = self._page_origin(message)
         mode = (message.request_headers.get("sec-fetch-mode") or "").lower()
@@ -212,14 +215,14 @@ class Pairer:
             exchange = self._new(origin, message.method, message.url, actual=message)
             exchange.hops = [message]
             exchange.preflights = [None]
-            exchange.initiator = message.initiator
+            exchange.initiator = browser.initiator_of(message)
             exchange.credentials, exchange.credentials_reason = browser.credentials_of(message)
             if origin is not None and message.redirect_url and (mode == "cors" or "origin" in message.request_headers):
                 return self._continue(exchange)
             return [self._finalize(exchange)]
         exchange = self._new(origin, message.method, message.url, actual=message)
         exchange.hops = [message]
-        exchange.initiator = message.initiator if message.initiator != "preflight" else None
+        exchange.initiator = browser.initiator_of(message)
         exchange.credentials, exchange.credentials_reason = browser.credentials_of(message)
         unsafe = browser.unsafe_header_names(message.request_headers)
         preflight = self._take_pending(message, unsafe)
@@ -234,6 +237,7 @@ class Pairer:
         if preflight is not None:
             exchange.preflight = preflight
             exchange.preflights = [preflight]
+            exchange.method = _requested(preflight)[0] or exchange.method
             return self._continue(exchange)
         exchange.preflights = [None]
         if browser.is_cors_exchange(exchange) and browser.needs_preflight(message.method, unsafe):
@@ -275,6 +279,10 @@ class Pairer:
         return self._finalize(chain.exchange)
 
     def _finalize(self, exchange: Exchange) -> Exchange:
+        if exchange.hops:
+            exchange.credentials, exchange.credentials_reason = browser.credentials_of_hops(
+                exchange.hops, exchange.origin
+            )
         exchange.verdict = browser.judge(exchange)
         self._remember_preflight(exchange)
         return exchange
@@ -326,9 +334,11 @@ class Pairer:
         key = (origin, url_key(message.url))
         if unsafe is None:
             unsafe = browser.unsafe_header_names(message.request_headers)
-        candidates = [p for p in self._pending.get(key, ()) if p.method == message.method]
+        # mitmproxy upper-cases methods (`Request.method`); the preflight's ACRM keeps the wire case
+        candidates = [p for p in self._pending.get(key, ()) if p.method.upper() == message.method.upper()]
         if not candidates:
             return None
+        candidates.sort(key=lambda p: p.method != message.method)
         exact = [p for p in candidates if p.headers == unsafe]
         subset = [p for p in candidates if set(p.headers) <= set(message.request_headers.names())]
         chosen = (exact or subset or candidates)[0]
