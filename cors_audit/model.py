@@ -27,39 +27,50 @@ class Headers:
     any CORS check (fetch-rules §0.3), after trimming SP/HTAB from each value.
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_index")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: list[tuple[str, str]] = [(str(n), str(v)) for n, v in items]
+        self._index: dict[str, list[str]] | None = None
+
+    @classmethod
+    def from_pairs(cls, items: list[tuple[str, str]]) -> Headers:
+        """Adopt a list of (str, str) lines as is, without converting each: the readers' fast path."""
+        headers = cls.__new__(cls)
+        headers._items = items
+        headers._index = None
+        return headers
+
+    def _lookup(self) -> dict[str, list[str]]:
+        # built on first use: every CORS check reads a handful of names from each message
+        if self._index is None:
+            index: dict[str, list[str]] = {}
+            for n, v in self._items:
+                index.setdefault(n.lower(), []).append(v.strip(" \t"))
+            self._index = index
+        return self._index
 
     def get(self, name: str) -> str | None:
         """Combined value of every line named `name`, or None when there is none."""
-        lname = name.lower()
-        values = [v.strip(" \t") for n, v in self._items if n.lower() == lname]
+        values = self._lookup().get(name.lower())
         if not values:
             return None
-        return ", ".join(values)
+        return values[0] if len(values) == 1 else ", ".join(values)
 
     def get_all(self, name: str) -> list[str]:
-        lname = name.lower()
-        return [v.strip(" \t") for n, v in self._items if n.lower() == lname]
+        return list(self._lookup().get(name.lower(), ()))
 
     def count(self, name: str) -> int:
-        lname = name.lower()
-        return sum(1 for n, _ in self._items if n.lower() == lname)
+        return len(self._lookup().get(name.lower(), ()))
 
     def names(self) -> list[str]:
         """Distinct lower-cased names, in first-seen order."""
-        seen: dict[str, None] = {}
-        for n, _ in self._items:
-            seen.setdefault(n.lower(), None)
-        return list(seen)
+        return list(self._lookup())
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        lname = name.lower()
-        return any(n.lower() == lname for n, _ in self._items)
+        return name.lower() in self._lookup()
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._items)

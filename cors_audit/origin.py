@@ -83,6 +83,7 @@ def parse_url_origin(url: str) -> Origin:
     return Origin(scheme, host, port)
 
 
+@functools.lru_cache(maxsize=16384)
 def origin_of(url: str) -> str:
     """Serialized origin of `url` ("null" when it has none)."""
     return parse_url_origin(url).serialize()

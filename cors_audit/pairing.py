@@ -16,6 +16,7 @@ memory stays bounded: everything pending expires.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ HOLD_SECONDS = 30.0
 LATE_PREFLIGHT_SECONDS = 2.0
 
 
+@functools.lru_cache(maxsize=16384)
 def url_key(url: str) -> str:
     """URL identity for matching: lower-case scheme and host, no default port, no fragment."""
     try:
