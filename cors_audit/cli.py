@@ -1,0 +1,368 @@
+"""`cors-audit report INPUT...`: read captures, judge every request, write the reports, set the exit status.
+
+`main()` wraps `program()`: the program raises, `main` maps each error to an `ExitStatus`
+and one line on stderr. No traceback reaches the user unless `--traceback` asks for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import io
+import os
+import sys
+import traceback
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import cors_audit
+from cors_audit.errors import InputError, UsageError
+from cors_audit.model import Audit, Message, Severity
+from cors_audit.origin import parse_origin
+
+PROG = "cors-audit"
+FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
+DEFAULT_REPORT_DIR = "reports"
+# Above this much input a terminal gets a progress display while reading.
+PROGRESS_MIN_BYTES = 20 * 1024 * 1024
+
+
+class ExitStatus(enum.IntEnum):
+    """Exit statuses of every cors-audit command."""
+
+    SUCCESS = 0
+    FINDINGS = 1  # a finding at or above --fail-on
+    ERROR = 2  # bad input or usage: the user's to fix
+    INTERNAL_ERROR = 3  # a bug in cors-audit
+    ERROR_CTRL_C = 130
+
+
+class OutputError(Exception):
+    """A report file cannot be written (exit status 2: the path is the user's to fix)."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog=PROG,
+        description="Browser-exact CORS verdicts and risky CORS configurations from captured traffic.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {cors_audit.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    commands.required = True
+    report = commands.add_parser(
+        "report",
+        help="analyze captures (HAR, mitmproxy flows, the addon's JSONL) and write reports",
+        description="Analyze captures together as one audit and write the reports. Without any output "
+        f"option, writes {DEFAULT_REPORT_DIR}/<stem>.html and {DEFAULT_REPORT_DIR}/<stem>.json.",
+    )
+    report.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="HAR file, mitmproxy flow file or addon capture"
+    )
+    report.add_argument("--json", metavar="PATH", help="write the JSON report (schema 1) here")
+    report.add_argument("-o", "--html", metavar="PATH", help="write the HTML report here")
+    report.add_argument("--sarif", metavar="PATH", help="write SARIF 2.1.0 here")
+    report.add_argument("--csv", metavar="PATH", help="write one CSV row per request here")
+    report.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default="never",
+        help="exit with status 1 when a finding at or above this severity exists (default: never)",
+    )
+    report.add_argument(
+        "--trusted-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="an origin the servers may trust, e.g. https://app.example.com (repeatable)",
+    )
+    report.add_argument(
+        "--no-redact", action="store_true", help="keep cookies, tokens and auth values in outputs"
+    )
+    report.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
+    report.add_argument("--traceback", action="store_true", help="print the Python traceback on errors")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status instead of raising."""
+    args: argparse.Namespace | None = None
+    try:
+        args = build_parser().parse_args(argv)
+        return program(args)
+    except SystemExit as exit_:  # --help and --version
+        return exit_.code if isinstance(exit_.code, int) else ExitStatus.SUCCESS
+    except (UsageError, OutputError) as error:
+        _print_traceback(args)
+        _error(str(error))
+        return ExitStatus.ERROR
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return ExitStatus.ERROR_CTRL_C
+    except Exception as error:  # the last line of defence: one line, never a traceback
+        hint = "" if _print_traceback(args) else " (rerun with --traceback for details)"
+        _error(f"internal error: {type(error).__name__}: {_one_line(str(error))}{hint}")
+        return ExitStatus.INTERNAL_ERROR
+
+
+def program(args: argparse.Namespace) -> ExitStatus:
+    """Dispatch to the command; raise on problems, return the status for a completed run."""
+    if args.command == "report":
+        return report(args)
+    raise UsageError(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects it first
+
+
+def report(args: argparse.Namespace) -> ExitStatus:
+    """Read every input as one audit, print warnings and the summary, write the reports."""
+    from cors_audit.audit import analyze
+
+    trusted = [_trusted_origin(value) for value in args.trusted_origin]
+    outputs = _outputs(args)
+    _refuse_overwriting_inputs(args.inputs, outputs.values())
+    redact = not args.no_redact
+
+    reading = _Reading(args.inputs, show_traceback=args.traceback)
+    with _progress(args.inputs) as progress:
+        audit = analyze(
+            reading.messages(progress),
+            inputs=args.inputs,
+            trusted_origins=trusted,
+            redact=redact,
+            warnings=reading.warnings,
+        )
+        # Only now is it known which inputs could be read, and a source may add a warning after
+        # analyze() copied the list: settle both on the audit before anything is written.
+        audit.inputs = reading.inputs_read()
+        audit.warnings.extend(w for w in reading.warnings if w not in audit.warnings)
+        written: list[str] = []
+        report_data: dict[str, Any] = {}
+        if audit.inputs:
+            progress.stage("writing reports")
+            from cors_audit.report.json_out import audit_to_dict
+
+            report_data = audit_to_dict(audit, redact=redact)
+            written = _write(audit, outputs, report_data, redact=redact)
+
+    for warning in audit.warnings:
+        _warn(warning)
+    for problem in reading.problems:
+        _error(problem)
+    if not audit.inputs:
+        return ExitStatus.ERROR
+    if not args.quiet:
+        from cors_audit.report.console import print_summary
+
+        try:
+            print_summary(report_data)
+        except BrokenPipeError:  # `cors-audit report ... | head`: the reader has seen enough
+            _discard_stdout()
+        for path in written:
+            print(f"{PROG}: wrote {path}", file=sys.stderr)
+
+    if reading.problems:
+        return ExitStatus.ERROR
+    if _fails(audit, args.fail_on):
+        return ExitStatus.FINDINGS
+    return ExitStatus.SUCCESS
+
+
+class _Reading:
+    """Messages from every input in turn; a bad input is recorded and skipped, the others still read."""
+
+    def __init__(self, paths: Sequence[str], *, show_traceback: bool = False) -> None:
+        self.paths = list(paths)
+        self.show_traceback = show_traceback
+        self.warnings: list[str] = []
+        self.problems: list[str] = []  # one line per input that failed
+        self.read: dict[str, int] = {}  # messages read per input
+        self.failed: set[str] = set()
+
+    def messages(self, progress: _Progress) -> Iterator[Message]:
+        from cors_audit.sources import open_capture
+
+        for path in self.paths:
+            self.read[path] = 0
+            try:
+                for message in open_capture(path, self.warnings):
+                    self.read[path] += 1
+                    progress.reading(path, self.read[path])
+                    yield message
+            except InputError as error:
+                self._fail(path, str(error))
+            except OSError as error:  # a source let an OS error through: still the input's fault
+                self._fail(path, f"{path}: {error.strerror or error}")
+        progress.stage("judging")
+
+    def inputs_read(self) -> list[str]:
+        """Inputs that were read, in full or up to an error part-way."""
+        return [p for p in self.paths if p not in self.failed or self.read.get(p, 0) > 0]
+
+    def _fail(self, path: str, line: str) -> None:
+        if self.show_traceback:
+            traceback.print_exc()
+        line = _one_line(line)
+        self.failed.add(path)
+        self.problems.append(line)
+        if self.read.get(path):
+            self.warnings.append(f"{line}; analyzed only the {self.read[path]} messages before it")
+
+
+def _outputs(args: argparse.Namespace) -> dict[str, str]:
+    """Requested output paths by format; with none requested, the HTML and JSON defaults."""
+    outputs = {fmt: getattr(args, fmt) for fmt in ("json", "html", "sarif", "csv") if getattr(args, fmt)}
+    if outputs:
+        return outputs
+    stem = Path(args.inputs[0]).stem or "report"
+    return {
+        "html": os.path.join(DEFAULT_REPORT_DIR, f"{stem}.html"),
+        "json": os.path.join(DEFAULT_REPORT_DIR, f"{stem}.json"),
+    }
+
+
+def _refuse_overwriting_inputs(inputs: Iterable[str], outputs: Iterable[str]) -> None:
+    sources = {os.path.realpath(p) for p in inputs}
+    for path in outputs:
+        if os.path.realpath(path) in sources:
+            raise UsageError(f"{path}: is an input; refusing to overwrite it with a report")
+
+
+def _write(audit: Audit, outputs: dict[str, str], report_data: dict[str, Any], *, redact: bool) -> list[str]:
+    from cors_audit.report import write_reports
+
+    try:
+        return write_reports(
+            audit,
+            json_path=outputs.get("json"),
+            html_path=outputs.get("html"),
+            sarif_path=outputs.get("sarif"),
+            csv_path=outputs.get("csv"),
+            redact=redact,
+            report=report_data,
+        )
+    except OSError as error:
+        where = error.filename or ", ".join(outputs.values())
+        raise OutputError(f"{where}: cannot write the report: {error.strerror or error}") from error
+
+
+def _fails(audit: Audit, fail_on: str) -> bool:
+    if fail_on == "never":
+        return False
+    threshold = Severity.parse(fail_on)
+    from cors_audit.report.json_out import severity_of
+
+    return any(severity_of(f.severity) >= threshold for f in audit.findings)
+
+
+def _trusted_origin(value: str) -> str:
+    origin = parse_origin(value)
+    if origin is None:
+        raise UsageError(f"--trusted-origin: {value!r} is not an origin (expected scheme://host[:port])")
+    return origin.serialize()
+
+
+def _progress(paths: Sequence[str]) -> _Progress:
+    """A live display on stderr for large inputs on a terminal; otherwise one that shows nothing."""
+    return _LiveProgress(paths) if _wants_progress(paths, sys.stderr) else _Progress()
+
+
+def _wants_progress(paths: Sequence[str], stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    if not (callable(isatty) and isatty()):
+        return False
+    total = 0
+    for path in paths:
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            continue
+    return total > PROGRESS_MIN_BYTES
+
+
+class _Progress:
+    """What the report command tells a progress display; this one shows nothing."""
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def reading(self, path: str, count: int) -> None:
+        """`count` messages have been read from `path` so far."""
+
+    def stage(self, description: str) -> None:
+        """A new phase has begun (judging, writing the reports)."""
+
+
+class _LiveProgress(_Progress):
+    """rich spinner on stderr: the input being read, messages so far, then each later phase."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._paths = list(paths)
+        self._path = ""
+        self._display = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.fields[detail]}", style="dim"),
+            TimeElapsedColumn(),
+            console=Console(file=sys.stderr),
+            transient=True,
+        )
+        self._task = self._display.add_task("reading", total=None, detail="")
+
+    def __enter__(self) -> _Progress:
+        self._display.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._display.__exit__(None, None, None)
+
+    def reading(self, path: str, count: int) -> None:
+        if path != self._path:
+            self._path = path
+            place = f" ({self._paths.index(path) + 1}/{len(self._paths)})" if len(self._paths) > 1 else ""
+            self._display.update(self._task, description=f"reading {os.path.basename(path)}{place}")
+        if count == 1 or count % 1000 == 0:
+            self._display.update(self._task, detail=f"{count:,} messages")
+
+    def stage(self, description: str) -> None:
+        self._display.update(self._task, description=description, detail="")
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail on a closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
+def _print_traceback(args: argparse.Namespace | None) -> bool:
+    if args is None or not getattr(args, "traceback", False):
+        return False
+    traceback.print_exc()
+    return True
+
+
+def _error(line: str) -> None:
+    print(f"{PROG}: error: {_one_line(line)}", file=sys.stderr)
+
+
+def _warn(line: str) -> None:
+    print(f"{PROG}: warning: {_one_line(line)}", file=sys.stderr)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) if text else text
