@@ -1,0 +1,55 @@
+# The two commands the README opens with: `make demo` and `make test`. Both work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM ?= /usr/bin/chromium
+NODE_DIR := tests/e2e/servers
+
+.PHONY: demo test unit e2e install test-deps chromium node bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## make demo: analyze the bundled real capture and write the reports into reports/
+demo: $(VENV)/.installed
+	$(VENV)/bin/cors-audit report examples/demo.har \
+		--html reports/demo.html --json reports/demo.json --sarif reports/demo.sarif
+	@echo "open reports/demo.html"
+
+chromium:
+	@[ -x $(CHROMIUM) ] || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@$(CHROMIUM) --version 2>/dev/null | head -1
+
+node: $(NODE_DIR)/node_modules/.installed
+
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-deps: $(VENV)/.test-installed chromium node
+
+## make test: install what the tests need (Python packages, Debian's chromium, npm packages) and run them all
+test: test-deps
+	$(PY) -m pytest
+
+unit: $(VENV)/.test-installed
+	$(PY) -m pytest tests/unit
+
+e2e: test-deps
+	$(PY) -m pytest tests/e2e
+
+bench: $(VENV)/.test-installed
+	$(PY) benchmarks/bench_har.py
+
+clean:
+	rm -rf $(VENV) $(NODE_DIR)/node_modules .pytest_cache
