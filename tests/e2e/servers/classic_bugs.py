@@ -1,0 +1,145 @@
+"""A hand-written CORS server with the classic bugs, over http and https.
+
+    python classic_bugs.py HTTP_PORT HTTPS_PORT ALLOWED_ORIGIN CERT_DIR
+
+http:
+  /vary/data        echoes any Origin, no `Vary: Origin`, `Cache-Control: public, max-age=600`
+  /null/data        trusts ALLOWED_ORIGIN and `null`, with credentials
+  /preflight/items  preflights echo the requested method and headers, `Access-Control-Max-Age: 86400`
+                    (the origin itself is checked against ALLOWED_ORIGIN)
+https (self-signed certificate written to CERT_DIR):
+  /insecure/data    trusts ALLOWED_ORIGIN, an http:// origin, with credentials
+"""
+
+from __future__ import annotations
+
+import datetime
+import http.server
+import ipaddress
+import ssl
+import sys
+import threading
+from pathlib import Path
+
+ALLOWED = ""
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def reply(self, status: int, headers: list[tuple[str, str]], body: bytes = b"") -> None:
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_OPTIONS(self) -> None:
+        origin = self.headers.get("Origin", "")
+        if self.path.startswith("/preflight/"):
+            headers = [
+                ("Access-Control-Allow-Methods", self.headers.get("Access-Control-Request-Method", "")),
+                ("Access-Control-Allow-Headers", self.headers.get("Access-Control-Request-Headers", "")),
+                ("Access-Control-Max-Age", "86400"),
+                ("Access-Control-Allow-Credentials", "true"),
+                ("Vary", "Origin"),
+            ]
+            if origin == ALLOWED:
+                headers.insert(0, ("Access-Control-Allow-Origin", origin))
+            self.reply(204, headers)
+            return
+        self.reply(404, [("Content-Type", "text/plain")], b"no preflight here")
+
+    def do_GET(self) -> None:
+        self.actual()
+
+    def do_PUT(self) -> None:
+        self.actual()
+
+    def do_DELETE(self) -> None:
+        self.actual()
+
+    def actual(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        origin = self.headers.get("Origin")
+        body = b'{"user": "alice"}'
+        headers = [("Content-Type", "application/json")]
+        if self.path.startswith("/vary/"):
+            headers += [("Cache-Control", "public, max-age=600")]
+            if origin:
+                headers.append(("Access-Control-Allow-Origin", origin))
+        elif self.path.startswith(("/null/", "/insecure/", "/preflight/")):
+            headers.append(("Vary", "Origin"))
+            trusted = (ALLOWED, "null") if self.path.startswith("/null/") else (ALLOWED,)
+            if origin in trusted:
+                headers += [
+                    ("Access-Control-Allow-Origin", origin),
+                    ("Access-Control-Allow-Credentials", "true"),
+                ]
+        else:
+            self.reply(404, [("Content-Type", "text/plain")], b"not found")
+            return
+        self.reply(200, headers, body)
+
+
+def self_signed(cert_dir: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1 (mitmdump runs with ssl_insecure)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_dir.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = cert_dir / "cert.pem", cert_dir / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def main() -> None:
+    global ALLOWED
+    http_port, https_port, ALLOWED, cert_dir = (
+        int(sys.argv[1]),
+        int(sys.argv[2]),
+        sys.argv[3],
+        Path(sys.argv[4]),
+    )
+    plain = http.server.ThreadingHTTPServer(("127.0.0.1", http_port), Handler)
+    secure = http.server.ThreadingHTTPServer(("127.0.0.1", https_port), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*self_signed(cert_dir))
+    secure.socket = context.wrap_socket(secure.socket, server_side=True)
+    threading.Thread(target=secure.serve_forever, daemon=True).start()
+    print(f"classic bugs on http://127.0.0.1:{http_port} and https://127.0.0.1:{https_port}", flush=True)
+    plain.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
