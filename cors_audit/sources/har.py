@@ -1,0 +1,790 @@
+"""HAR reader for every producer we know: Chrome, Firefox, Safari, Charles, Fiddler, Playwright, mitmproxy.
+
+A HAR is mostly response bodies nobody needs for CORS, so the reader never materializes them:
+it walks the document with msgspec one entry at a time (a raw skip finds where each entry ends,
+then a typed decode reads only the fields below; `content.text`, `postData.text`, timings and
+call stacks are skipped by the decoder). Walking entry by entry is what makes the rest possible:
+memory stays flat however large the file is (consumed pages of the mapping are released), a
+truncated file still yields every complete entry before the cut, and one broken entry costs a
+warning rather than the file.
+"""
+
+from __future__ import annotations
+
+import mmap
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from cors_audit.errors import InputError
+from cors_audit.model import Headers, Message, Source
+from cors_audit.sources import WarningLog, id_prefix, line_column, make_headers
+
+Buffer = bytes | mmap.mmap
+
+# --- the fields we read; everything else is skipped by the decoder --------------------------------
+
+
+class _Header(msgspec.Struct, gc=False):
+    name: str = ""
+    value: str = ""
+
+
+class _Initiator(msgspec.Struct, gc=False):
+    type: str | None = None
+    url: str | None = None
+
+
+class _Request(msgspec.Struct, gc=False):
+    method: str | None = None
+    url: str | None = None
+    headers: list[_Header] = []
+
+
+class _Response(msgspec.Struct, gc=False):
+    status: int | float | None = None
+    headers: list[_Header] = []
+    error: str | None = msgspec.field(default=None, name="_error")  # Chrome, Safari, mitmproxy
+    failure_text: str | None = msgspec.field(default=None, name="_failureText")  # Playwright
+    charles_status: str | None = msgspec.field(default=None, name="_charlesStatus")  # Charles
+
+
+class _Cache(msgspec.Struct, gc=False):
+    # Firefox writes afterRequest (possibly null) only for responses served from its cache
+    after_request: Any = msgspec.field(default=msgspec.UNSET, name="afterRequest")
+
+
+class _Entry(msgspec.Struct, gc=False):
+    started: str | None = msgspec.field(default=None, name="startedDateTime")
+    request: _Request | None = None
+    response: _Response | None = None
+    pageref: str | None = None
+    cache: _Cache | None = None
+    initiator: _Initiator | str | None = msgspec.field(default=None, name="_initiator")  # Chrome
+    resource_type: str | None = msgspec.field(default=None, name="_resourceType")  # Chrome, mitmproxy
+    from_cache: str | bool | None = msgspec.field(default=None, name="_fromCache")  # Chrome
+    fetch_type: str | None = msgspec.field(default=None, name="_fetchType")  # Safari
+
+
+class _Page(msgspec.Struct, gc=False):
+    id: str | None = None
+    title: str | None = None
+
+
+class _Creator(msgspec.Struct, gc=False):
+    name: str | None = None
+
+
+_ENTRY = msgspec.json.Decoder(_Entry)
+_RAW = msgspec.json.Decoder(msgspec.Raw)
+_STR = msgspec.json.Decoder(str)
+_ANY = msgspec.json.Decoder()
+_PAGES = msgspec.json.Decoder(list[_Page])
+_CREATOR = msgspec.json.Decoder(_Creator)
+
+# Chrome's `_resourceType` names, mapped to the initiator names the core uses
+_INITIATORS = {"xhr": "xmlhttprequest"}
+_SCRIPT_INITIATORS = frozenset({"parser", "script"})
+_CACHED_FETCH_TYPES = frozenset({"Memory Cache", "Disk Cache"})
+_WS = b" \t\r\n"
+_RELEASE_EVERY = 32 << 20
+_PAGES_TAIL = 64 << 20
+
+_TRAILING = re.compile(r"trailing characters \(byte (\d+)\)")
+_AT_BYTE = re.compile(r"\(byte (\d+)\)")
+# a \uD800-\uDFFF escape that is not half of a valid pair; the group keeps an even run of
+# backslashes in front, so an escaped backslash followed by "ud800" is left alone
+_LONE_SURROGATE = re.compile(
+    rb"(?<!\\)((?:\\\\)*)(?:\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+
+
+def _trailing_skew() -> int:
+    """How far past the first trailing character msgspec's "trailing characters (byte N)" points.
+
+    msgspec 0.18-0.22 report the byte after it; measured once, so a release that reports the
+    character itself cannot make the reader cut values short.
+    """
+    probe = b"{}  ,"
+    try:
+        _RAW.decode(probe)
+    except msgspec.DecodeError as e:
+        match = _TRAILING.search(str(e))
+        if match:
+            return int(match.group(1)) - probe.index(b",")
+    raise RuntimeError("msgspec no longer reports where trailing characters start")
+
+
+_TRAILING_SKEW = _trailing_skew()
+
+
+class _Truncated(Exception):
+    """The buffer ends inside the value that starts at `start`."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+
+
+class _Malformed(Exception):
+    """Invalid JSON at byte `at` (absolute)."""
+
+    def __init__(self, at: int, detail: str) -> None:
+        self.at = at
+        self.detail = detail
+
+
+class _Surrogates(Exception):
+    """A lone UTF-16 surrogate escape (mitmproxy writes non-UTF-8 bytes that way); msgspec refuses it."""
+
+
+class _Walker:
+    """A cursor over the JSON text that lets msgspec do all the scanning.
+
+    `value_end` asks msgspec to decode one value as `Raw` from the cursor to the end of the buffer;
+    msgspec stops with "trailing characters (byte N)", which tells where the value ended. The raw
+    skip runs at memory speed and touches only the bytes of that value.
+    """
+
+    def __init__(self, buf: Buffer, start: int, *, repaired: bool = False) -> None:
+        self.buf = buf
+        self.view = memoryview(buf)
+        self.size = len(self.view)
+        self.pos = start
+        self.released = 0
+        self.repaired = repaired  # lone surrogates already replaced: a second complaint is real
+
+    def skip_ws(self) -> int:
+        buf, pos, size = self.buf, self.pos, self.size
+        while pos < size and buf[pos] in _WS:
+            pos += 1
+        self.pos = pos
+        return buf[pos] if pos < size else -1
+
+    def value_end(self, start: int) -> int:
+        try:
+            _RAW.decode(self.view[start:])
+        except msgspec.DecodeError as e:
+            text = str(e)
+            match = _TRAILING.search(text)
+            if match:
+                return start + int(match.group(1)) - _TRAILING_SKEW
+            if "truncated" in text:
+                raise _Truncated(start) from None
+            if ("surrogate" in text or "hex escape" in text) and not self.repaired:
+                raise _Surrogates() from None
+            at = _AT_BYTE.search(text)
+            position = start + int(at.group(1)) if at else start
+            if position >= self.size - 1:  # "93." cut after the dot reads as an invalid number
+                raise _Truncated(start) from None
+            detail = _AT_BYTE.sub("", text.removeprefix("JSON is malformed: ")).strip()
+            raise _Malformed(position, detail) from None
+        return self.size
+
+    def read_value(self) -> memoryview:
+        start = self.pos
+        end = self.value_end(start)
+        self.pos = end
+        return self.view[start:end]
+
+    def read_repaired_value(self) -> memoryview:
+        """The value at the cursor, from a copy whose lone surrogate escapes are replaced.
+
+        Only a window around this value is copied (grown until the value fits), so a large
+        mitmproxy HAR with non-UTF-8 bytes here and there never costs a copy of the whole file.
+        The replacement has the same length, so offsets stay those of the file.
+        """
+        start = self.pos
+        window = 1 << 20
+        while True:
+            stop = min(self.size, start + window)
+            chunk = _LONE_SURROGATE.sub(rb"\1\\ufffd", self.view[start:stop].tobytes())
+            part = _Walker(chunk, 0, repaired=True)
+            try:
+                end = part.value_end(0)
+            except _Truncated:
+                if stop >= self.size:
+                    raise _Truncated(start) from None
+                window *= 4
+                continue
+            except _Malformed as e:
+                raise _Malformed(start + e.at, e.detail) from None
+            finally:
+                part.view.release()
+            self.pos = start + end
+            return memoryview(chunk)[:end]
+
+    def expect(self, char: bytes) -> bool:
+        if self.skip_ws() == char[0]:
+            self.pos += 1
+            return True
+        return False
+
+    def require(self, char: bytes) -> None:
+        """Step over `char`; the end of the buffer here is a truncation, anything else invalid JSON."""
+        if not self.expect(char):
+            if self.pos >= self.size:
+                raise _Truncated(self.pos)
+            raise _Malformed(self.pos, f"expected '{char.decode()}'")
+
+    def release_consumed(self) -> None:
+        """Give back the pages behind the cursor: a 2 GB HAR should not cost 2 GB of resident memory."""
+        if self.pos - self.released < _RELEASE_EVERY or not isinstance(self.buf, mmap.mmap):
+            return
+        cut = (self.pos - (1 << 20)) & ~(mmap.PAGESIZE - 1)
+        if cut > self.released and hasattr(self.buf, "madvise"):
+            try:
+                self.buf.madvise(mmap.MADV_DONTNEED, self.released, cut - self.released)
+            except (OSError, ValueError):
+                return
+            self.released = cut
+
+    def close(self) -> None:
+        self.view.release()
+        if isinstance(self.buf, mmap.mmap):
+            try:
+                self.buf.close()
+            except BufferError:
+                pass  # a view is still alive somewhere; the mapping goes when it does
+
+
+class _Context:
+    """What the reader knows about the whole file while converting entries."""
+
+    def __init__(self, path: str, log: WarningLog) -> None:
+        self.path = path
+        self.prefix = id_prefix(path)
+        self.log = log
+        self.pages: dict[str, str] = {}
+        self.pages_seen = False
+        self.creator = ""
+        self.previous_started = 0.0
+        self.repaired = False  # bytes were replaced somewhere: look for U+FFFD in headers
+        self._names: dict[str, str] = {}
+        self._last_value: dict[str, str] = {}
+
+    def headers(self, lines: list[_Header]) -> Headers:
+        """Headers without HTTP/2 pseudo-headers, sharing str objects with earlier entries.
+
+        A capture repeats the same header lines (user-agent, accept, sec-ch-ua, CORS headers...)
+        entry after entry. Names are shared through a dict; a value is shared when it equals the
+        last value seen under the same name, which costs one comparison instead of a hash. Together
+        they halve the memory of a 100,000-entry capture's messages.
+        """
+        canonical = self._names.setdefault
+        last = self._last_value
+        out: list[tuple[str, str]] = []
+        for line in lines:
+            name = line.name
+            if not name or name[0] == ":":
+                continue
+            name = canonical(name, name)
+            value = line.value
+            previous = last.get(name)
+            if previous == value:
+                value = previous
+            else:
+                last[name] = value
+            out.append((name, value))
+        return make_headers(out)
+
+
+def read_har(path: str, buf: Buffer, warnings: list[str]) -> Iterator[Message]:
+    """Check the HAR's outline now (InputError if it is not a HAR); return the lazy entry stream."""
+    log = WarningLog(path)
+    ctx = _Context(path, log)
+    start = 3 if buf[:3] == b"\xef\xbb\xbf" else 0
+    try:
+        walker = _prologue(path, buf, start, ctx)
+    except _Surrogates:
+        fixed = _repair_surrogates(buf, 0)
+        if isinstance(buf, mmap.mmap):
+            try:
+                buf.close()
+            except BufferError:
+                pass  # a view from the first attempt is still referenced; the mapping goes with it
+        ctx.repaired = True
+        walker = _prologue(path, fixed, start, ctx)  # a second complaint is reported as invalid JSON
+    return _entries(walker, ctx, warnings)
+
+
+def _prologue(path: str, buf: Buffer, start: int, ctx: _Context) -> _Walker:
+    """Walk from the top of the document to the first byte inside `log.entries`."""
+    walker = _Walker(buf, start, repaired=ctx.repaired)
+    try:
+        problem, at = _outline(walker, ctx)
+    except _Truncated:
+        problem, at = "the file ends before the first entry (truncated?)", walker.size
+    except _Malformed as e:
+        problem, at = f"invalid JSON: {e.detail}", e.at
+    except _Surrogates:
+        walker.view.release()
+        raise
+    if problem:
+        place = line_column(buf, at)
+        walker.close()
+        raise InputError(path, problem, place)
+    if not ctx.pages_seen:
+        _pages_after_entries(walker, ctx)
+    return walker
+
+
+def _outline(walker: _Walker, ctx: _Context) -> tuple[str, int]:
+    """('', 0) with the cursor inside log.entries, or (problem, byte offset) when this is no HAR."""
+    if not walker.expect(b"{"):
+        found = "a JSON array" if walker.skip_ws() == ord("[") else "no JSON object"
+        return f"not a HAR file (expected a JSON object with log.entries; found {found})", walker.pos
+    if not _find_key(walker, "log", ctx):
+        return "not a HAR file (expected a JSON object with log.entries)", 0
+    log_at = walker.pos
+    if not walker.expect(b"{"):
+        if walker.skip_ws() < 0:
+            raise _Truncated(walker.pos)
+        return "not a HAR file (log is not a JSON object)", log_at
+    if not _find_key(walker, "entries", ctx):
+        return "not a HAR file (log has no entries)", log_at
+    entries_at = walker.pos
+    if not walker.expect(b"["):
+        if walker.skip_ws() < 0:
+            raise _Truncated(walker.pos)
+        return "not a HAR file (log.entries is not a JSON array)", entries_at
+    return "", 0
+
+
+def _find_key(walker: _Walker, wanted: str, ctx: _Context) -> bool:
+    """Advance over the members of the current object until `wanted`; leave the cursor on its value.
+
+    `pages` and `creator` met on the way are read, the rest skipped raw.
+    """
+    first = True
+    while True:
+        char = walker.skip_ws()
+        if char < 0:
+            raise _Truncated(walker.pos)
+        if char == ord("}"):
+            walker.pos += 1
+            return False
+        if not first:
+            if char != ord(","):
+                raise _Malformed(walker.pos, "expected ',' or '}'")
+            walker.pos += 1
+            walker.skip_ws()
+        first = False
+        key_view = walker.read_value()
+        try:
+            key = _STR.decode(key_view)
+        except msgspec.ValidationError:
+            raise _Malformed(walker.pos - len(key_view), "expected a string key") from None
+        except UnicodeDecodeError:
+            key = ""  # not a key we look for
+        walker.require(b":")
+        walker.skip_ws()
+        if key == wanted:
+            return True
+        value = walker.read_value()
+        if key == "pages":
+            ctx.pages_seen = True
+            ctx.pages = _read_pages(value)
+        elif key == "creator":
+            try:
+                ctx.creator = _CREATOR.decode(value).name or ""
+            except (msgspec.DecodeError, UnicodeDecodeError):
+                pass
+
+
+def _read_pages(value: memoryview | bytes) -> dict[str, str]:
+    try:
+        pages = _PAGES.decode(value)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return {}
+    return {p.id: p.title for p in pages if p.id and p.title}
+
+
+def _pages_after_entries(walker: _Walker, ctx: _Context) -> None:
+    """Some writers put `pages` after `entries`: look for it near the end instead of scanning twice."""
+    buf = walker.buf
+    found = buf.rfind(b'"pages"', max(walker.pos, walker.size - _PAGES_TAIL))
+    if found < 0:
+        return
+    probe = _Walker(buf, found)
+    try:
+        probe.read_value()
+        if probe.expect(b":"):
+            probe.skip_ws()
+            ctx.pages = _read_pages(probe.read_value())
+    except (_Truncated, _Malformed, _Surrogates):
+        pass
+    finally:
+        probe.view.release()
+
+
+def _entries(walker: _Walker, ctx: _Context, warnings: list[str]) -> Iterator[Message]:
+    """Yield one Message per usable entry; stop with a warning where the JSON stops being valid."""
+    log = ctx.log
+    index = 0
+    yielded = 0
+    stopped = False
+    try:
+        while True:
+            try:
+                char = walker.skip_ws()
+                if char == ord("]"):
+                    walker.pos += 1
+                    break
+                if char < 0:
+                    stopped = True
+                    where = line_column(walker.buf, walker.size)
+                    problem = f"the file ends at {where}, before log.entries is closed (truncated?)"
+                    log.add("truncated", f"after entry {index - 1}" if index else "log.entries", problem)
+                    break
+                if index:
+                    if char != ord(","):
+                        raise _Malformed(walker.pos, "expected ',' or ']' between entries")
+                    walker.pos += 1
+                    if walker.skip_ws() == ord("]"):  # a trailing comma: harmless, tolerate it
+                        walker.pos += 1
+                        break
+                if walker.pos >= walker.size:
+                    raise _Truncated(walker.pos)
+                try:
+                    raw = walker.read_value()
+                except _Surrogates:
+                    raw = walker.read_repaired_value()
+                    ctx.repaired = True
+            except _Truncated:
+                stopped = True
+                log.add("truncated", f"entry {index}", _truncation(walker, index))
+                break
+            except _Malformed as e:
+                stopped = True
+                log.add(
+                    "malformed",
+                    f"entry {index}",
+                    f"invalid JSON at {line_column(walker.buf, e.at)} ({e.detail}); "
+                    f"stopped reading, the {index} entries before it were read",
+                )
+                break
+            message = _convert(raw, index, ctx)
+            del raw
+            if message is not None:
+                yielded += 1
+                yield message
+            index += 1
+            walker.release_consumed()
+        if not stopped:
+            if index == 0:
+                log.add("empty", "log.entries", "no entries: the capture is empty")
+            _check_tail(walker, log, index)
+    finally:
+        walker.close()
+        fatal = log.first_problem() if yielded == 0 and (index > 0 or stopped) else None
+        log.flush(warnings, skip_first=fatal is not None)
+    if fatal is not None:
+        place, problem = fatal
+        raise InputError(ctx.path, f"no usable entry: {problem}", place)
+
+
+def _check_tail(walker: _Walker, log: WarningLog, count: int) -> None:
+    """After log.entries: the rest of `log` and of the document should be there; say so if not."""
+    try:
+        for _ in range(2):  # the members of log after entries, then those of the document after log
+            while True:
+                char = walker.skip_ws()
+                if char == ord("}"):
+                    walker.pos += 1
+                    break
+                if char != ord(","):
+                    raise (
+                        _Truncated(walker.pos) if char < 0 else _Malformed(walker.pos, "expected ',' or '}'")
+                    )
+                walker.pos += 1
+                walker.skip_ws()
+                walker.read_value()
+                walker.require(b":")
+                walker.skip_ws()
+                walker.read_value()
+    except _Surrogates:
+        pass  # in pages or a comment after the entries: nothing we need
+    except _Truncated:
+        where = line_column(walker.buf, walker.size)
+        log.add(
+            "tail",
+            "after log.entries",
+            f"the file ends at {where} (truncated?); all {count} entries were read",
+        )
+    except _Malformed as e:
+        where = line_column(walker.buf, e.at)
+        log.add(
+            "tail",
+            "after log.entries",
+            f"invalid JSON at {where} ({e.detail}); all {count} entries were read",
+        )
+
+
+def _truncation(walker: _Walker, index: int) -> str:
+    where = line_column(walker.buf, walker.size)
+    if index == 0:
+        return f"the file ends inside the first entry, at {where} (truncated?)"
+    return (
+        f"the file ends inside this entry, at {where} (truncated?); the {index} entries before it were read"
+    )
+
+
+def _repair_surrogates(buf: Buffer, start: int) -> bytes:
+    """Replace lone surrogate escapes with U+FFFD; same length, so every byte offset stays valid."""
+    data = bytes(memoryview(buf)[start:])
+    return _LONE_SURROGATE.sub(rb"\1\\ufffd", data)
+
+
+# --- one entry -----------------------------------------------------------------------------------
+
+
+def _convert(raw: memoryview, index: int, ctx: _Context) -> Message | None:
+    entry: _Entry | None
+    try:
+        entry = _ENTRY.decode(raw)
+    except msgspec.ValidationError:
+        entry = _lenient(raw, index, ctx)
+    except msgspec.DecodeError as e:  # the raw skip accepted it, so this should not happen; never raise
+        ctx.log.add("undecodable", f"entry {index}", f"cannot decode ({e}); entry skipped")
+        return None
+    except UnicodeDecodeError:
+        ctx.log.add("utf8", f"entry {index}", "bytes that are not UTF-8; replaced with U+FFFD")
+        text = raw.tobytes().decode("utf-8", "replace").encode("utf-8")
+        try:
+            entry = _ENTRY.decode(text)
+        except msgspec.ValidationError:
+            entry = _lenient(text, index, ctx)
+    if entry is None:
+        return None
+    return _message(entry, index, ctx)
+
+
+def _message(entry: _Entry, index: int, ctx: _Context) -> Message | None:
+    log = ctx.log
+    request = entry.request
+    if request is None:
+        log.add("no-request", f"entry {index}", "missing request; entry skipped")
+        return None
+    if not request.url:
+        log.add("no-url", f"entry {index}", "missing request.url; entry skipped")
+        return None
+    if not request.method:
+        log.add("no-method", f"entry {index}", "missing request.method; entry skipped")
+        return None
+    started = _started(entry.started, index, ctx)
+    request_headers = ctx.headers(request.headers)
+    response = entry.response
+    status: int | None = None
+    error: str | None = None
+    response_headers = Headers()
+    if response is not None:
+        raw_status = response.status
+        if raw_status is not None and raw_status > 0:
+            status = int(raw_status)
+        response_headers = ctx.headers(response.headers)
+        error = response.error or response.failure_text or None
+        if error is None and response.charles_status not in (None, "", "COMPLETE"):
+            error = response.charles_status
+    if ctx.repaired and _has_replacement(request.url, request_headers, response_headers):
+        log.add(
+            "surrogates", f"entry {index}", "non-UTF-8 bytes in the URL or a header; replaced with U+FFFD"
+        )
+    return Message(
+        id=f"{ctx.prefix}#{index}",
+        started=started,
+        method=request.method,
+        url=request.url,
+        request_headers=request_headers,
+        status=status,
+        response_headers=response_headers,
+        error=error,
+        initiator=_initiator(entry),
+        page_url=_page_url(entry, ctx),
+        from_cache=_from_cache(entry, ctx),
+        source=Source(file=ctx.path, index=index),
+    )
+
+
+def _started(text: str | None, index: int, ctx: _Context) -> float:
+    """Epoch seconds (UTC); a missing or unreadable time borrows the previous entry's, with a warning."""
+    if text:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            moment = None
+        if moment is not None:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            ctx.previous_started = moment.timestamp()
+            return ctx.previous_started
+        problem = f"startedDateTime {text[:40]!r} is not an ISO 8601 time"
+    else:
+        problem = "missing startedDateTime"
+    ctx.log.add("time", f"entry {index}", f"{problem}; using the previous entry's time")
+    return ctx.previous_started
+
+
+def _initiator(entry: _Entry) -> str | None:
+    kind = entry.resource_type
+    if kind:
+        kind = kind.lower()
+        return _INITIATORS.get(kind, kind)
+    initiator = entry.initiator
+    if isinstance(initiator, _Initiator) and initiator.type == "preflight":
+        return "preflight"
+    return None
+
+
+def _page_url(entry: _Entry, ctx: _Context) -> str | None:
+    initiator = entry.initiator
+    if isinstance(initiator, _Initiator) and initiator.url and initiator.type in _SCRIPT_INITIATORS:
+        return initiator.url
+    if entry.pageref:
+        title = ctx.pages.get(entry.pageref)
+        if title and title.startswith(("http://", "https://")):
+            return title
+    return None
+
+
+def _from_cache(entry: _Entry, ctx: _Context) -> bool:
+    cached = entry.from_cache
+    if cached:
+        return cached is True or isinstance(cached, str) and cached.lower() not in ("false", "no", "0")
+    if entry.fetch_type in _CACHED_FETCH_TYPES:
+        return True
+    cache = entry.cache
+    return bool(
+        cache is not None
+        and cache.after_request is not msgspec.UNSET
+        and ctx.creator.lower().startswith("firefox")
+    )
+
+
+def _has_replacement(url: str, *headers: Headers) -> bool:
+    return "\ufffd" in url or any("\ufffd" in n or "\ufffd" in v for h in headers for n, v in h)
+
+
+# --- entries that do not match the typed shape ----------------------------------------------------
+
+
+def _lenient(raw: memoryview | bytes, index: int, ctx: _Context) -> _Entry | None:
+    """Rebuild an entry whose fields have unexpected types; only this entry's bodies get decoded."""
+    log = ctx.log
+    place = f"entry {index}"
+    try:
+        data = _ANY.decode(raw)
+    except UnicodeDecodeError:  # in a body: this slow path decodes the whole entry
+        try:
+            data = _ANY.decode(bytes(raw).decode("utf-8", "replace").encode("utf-8"))
+        except msgspec.DecodeError as e:
+            log.add("undecodable", place, f"cannot decode ({e}); entry skipped")
+            return None
+    except msgspec.DecodeError as e:
+        log.add("undecodable", place, f"cannot decode ({e}); entry skipped")
+        return None
+    if not isinstance(data, dict):
+        log.add("not-object", place, "entry is not a JSON object; entry skipped")
+        return None
+    request = data.get("request")
+    if not isinstance(request, dict):
+        log.add("no-request", place, "missing request; entry skipped")
+        return None
+    url = request.get("url")
+    method = request.get("method")
+    if url is not None and not isinstance(url, str):
+        log.add("bad-url", place, "request.url is not a string; entry skipped")
+        return None
+    if method is not None and not isinstance(method, str):
+        log.add("bad-method", place, "request.method is not a string; entry skipped")
+        return None
+    started = data.get("startedDateTime")
+    if isinstance(started, (int, float)) and not isinstance(started, bool) and started > 0:
+        started = datetime.fromtimestamp(started / 1000 if started > 1e11 else started, UTC).isoformat()
+    elif not isinstance(started, str):
+        started = None
+    response = data.get("response")
+    parsed_response = None
+    if isinstance(response, dict):
+        parsed_response = _Response(
+            status=_status(response.get("status"), place, log),
+            headers=_headers(response.get("headers"), f"{place}: response.headers", log),
+            error=_text(response.get("_error")),
+            failure_text=_text(response.get("_failureText")),
+            charles_status=_text(response.get("_charlesStatus")),
+        )
+    elif response is not None:
+        log.add("bad-response", place, "response is not a JSON object; treated as no response")
+    initiator = data.get("_initiator")
+    if isinstance(initiator, dict):
+        initiator = _Initiator(type=_text(initiator.get("type")), url=_text(initiator.get("url")))
+    elif not isinstance(initiator, str):
+        initiator = None
+    from_cache = data.get("_fromCache")
+    cache = data.get("cache")
+    return _Entry(
+        started=started,
+        request=_Request(
+            method=method, url=url, headers=_headers(request.get("headers"), f"{place}: request.headers", log)
+        ),
+        response=parsed_response,
+        pageref=_text(data.get("pageref")),
+        cache=_Cache(after_request=cache["afterRequest"])
+        if isinstance(cache, dict) and "afterRequest" in cache
+        else None,
+        initiator=initiator,
+        resource_type=_text(data.get("_resourceType")),
+        from_cache=from_cache if isinstance(from_cache, (str, bool)) else None,
+        fetch_type=_text(data.get("_fetchType")),
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _status(value: object, place: str, log: WarningLog) -> int | None:
+    if isinstance(value, bool):
+        value = None
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            value = None
+    if isinstance(value, (int, float)):
+        return int(value)
+    if value is not None:
+        log.add("bad-status", place, "response.status is not a number; treated as no response")
+    return None
+
+
+def _headers(value: object, place: str, log: WarningLog) -> list[_Header]:
+    """Header lists as {name, value} objects, or as [name, value] pairs (Slack's exports)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        log.add("bad-headers", place, "headers are not a list; ignored")
+        return []
+    out: list[_Header] = []
+    for item in value:
+        if isinstance(item, dict):
+            name, val = item.get("name"), item.get("value")
+        elif isinstance(item, (list, tuple)) and len(item) == 2:
+            name, val = item
+        else:
+            log.add(
+                "bad-header", place, "a header is neither {name, value} nor [name, value]; header skipped"
+            )
+            continue
+        if not isinstance(name, str) or not name:
+            log.add("bad-header", place, "a header has no name; header skipped")
+            continue
+        if val is None:
+            val = ""
+        elif not isinstance(val, str):
+            val = msgspec.json.encode(val).decode() if not isinstance(val, (int, float)) else str(val)
+        out.append(_Header(name=name, value=val))
+    return out
