@@ -63,7 +63,7 @@ def analyze(
         messages=count,
         exchanges=exchanges,
         findings=findings,
-        warnings=list(warnings or ()),
+        warnings=warnings if warnings is not None else [],
     )
 
 

@@ -309,7 +309,29 @@ def request_origin(message: Message) -> str | None:
     if message.page_url:
         page = origin_of(message.page_url)
         return page if page != NULL else None
-    return None
+    return provisional_origin(message)
+
+
+_SCRIPT_INITIATORS = frozenset({"fetch", "xmlhttprequest", "xhr"})
+
+
+def provisional_origin(message: Message) -> str | None:
+    """The page origin of a script request recorded with provisional headers only.
+
+    Chrome and Playwright record a request the browser never completed with the few headers
+    known before sending (no Origin, no Sec-Fetch-*); the Referer still names the page.
+    """
+    headers = message.request_headers
+    if (
+        message.status is not None
+        or (message.initiator or "").lower() not in _SCRIPT_INITIATORS
+        or "origin" in headers
+        or "sec-fetch-mode" in headers
+    ):
+        return None
+    referer = headers.get("referer")
+    page = origin_of(message.page_url or referer or "")
+    return page if page != NULL else None
 
 
 def is_navigation(message: Message) -> bool:
@@ -327,7 +349,7 @@ def is_cors_request(message: Message) -> bool:
     mode = (message.request_headers.get("sec-fetch-mode") or "").lower()
     if mode and mode != "cors":
         return False
-    origin = message.request_headers.get("origin")
+    origin = message.request_headers.get("origin") or provisional_origin(message)
     if origin is None:
         return False
     if not mode and is_navigation(message):
@@ -522,6 +544,10 @@ def _pairing_assumptions(exchange: Exchange) -> list[str]:
 def _verdict_from_walk(exchange: Exchange, walk: _Walk, assumptions: list[str]) -> Verdict:
     first_url = exchange.url if walk.url != exchange.url else None
     if walk.network_error:
+        assumptions.append(
+            "the capture holds no response: the browser blocked the request without recording why, "
+            "or the network failed"
+        )
         return Verdict(
             "blocked", walk.blocked_at, None, f"{walk.network_error} at {walk.url}",  # type: ignore[arg-type]
             None, tuple(assumptions),

@@ -7,6 +7,7 @@ and one line on stderr. No traceback reaches the user unless `--traceback` asks 
 from __future__ import annotations
 
 import argparse
+import gc
 import enum
 import io
 import os
@@ -129,6 +130,20 @@ def report(args: argparse.Namespace) -> ExitStatus:
     redact = not args.no_redact
 
     reading = _Reading(args.inputs, show_traceback=args.traceback)
+    # A batch run allocates millions of long-lived, acyclic objects (messages, headers); the cyclic
+    # collector would rescan them again and again for nothing.
+    gc.disable()
+    try:
+        return _report(args, reading, outputs, trusted, redact)
+    finally:
+        gc.enable()
+
+
+def _report(
+    args: argparse.Namespace, reading: _Reading, outputs: dict[str, str], trusted: list[str], redact: bool
+) -> ExitStatus:
+    from cors_audit.audit import analyze
+
     with _progress(args.inputs) as progress:
         audit = analyze(
             reading.messages(progress),

@@ -116,7 +116,6 @@ _KINDS = {
     "stylesheet": "stylesheet",
     "media": "media",
     "eventsource": "EventSource",
-    "media": "media",
     "text track": "text track",
     "manifest": "manifest",
 }
