@@ -53,7 +53,8 @@ def redact_url(url: str) -> str:
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
         user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:{REDACTED}@{hostport}" if ":" in userinfo else netloc
+        # no brackets here: "[...]" in the authority would read as an IPv6 host and break the URL
+        netloc = f"{user}:redacted@{hostport}" if ":" in userinfo else netloc
     query = parts.query
     if query and _SECRET_PARAM.search(query):
         pairs = parse_qsl(query, keep_blank_values=True)
