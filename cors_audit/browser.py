@@ -157,11 +157,13 @@ def parse_max_age(value: str | None) -> float:
 
 _SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "file"})
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):(.*)$", re.DOTALL)
-_BAD_HOST_CHARS = frozenset(" \t\n\r#%/:<>?@[\\]^|\x00")
+# U+FFFD stands for header bytes that were not UTF-8: such a host never parses.
+_BAD_HOST_CHARS = frozenset(" #%/:<>?@[\\]^|\x00\ufffd")
 
 
 def is_parseable_url(value: str) -> bool:
     """Approximates Chromium's GURL validity for an ACAO value (§7 step 3c)."""
+    value = value.replace("\t", "").replace("\n", "").replace("\r", "")  # the URL parser drops them
     match = _SCHEME.match(value)
     if not match:
         return False
@@ -219,15 +221,15 @@ def check_preflight(
 
     A preflight with no response (P1) fails with the network error and no CorsError.
     """
-    headers = preflight.response_headers
-    if preflight.status is None:
+    status, headers = preflight.as_seen_by_browser()
+    if status is None:
         return CheckFailure("", preflight.error or "net::ERR_FAILED")
-    if preflight.status in REDIRECT_STATUSES and headers.get("location"):
+    if status in REDIRECT_STATUSES and headers.get("location"):
         return CheckFailure("PreflightDisallowedRedirect")
     access = check_access(headers, origin, credentialed)
     if access is not None:
         return CheckFailure("Preflight" + access.error, access.parameter)
-    if not 200 <= preflight.status <= 299:
+    if not 200 <= status <= 299:
         return CheckFailure("PreflightInvalidStatus")
     methods = parse_allow_list(headers.get("access-control-allow-methods"))
     if methods is None:
@@ -372,8 +374,8 @@ def is_cors_exchange(exchange: Exchange) -> bool:
     return any(origin_of(url) != exchange.origin for url in urls)
 
 
-_DEST_KINDS = {"image": "image", "script": "script", "style": "stylesheet", "font": "font", "audio": "media",
-               "video": "media", "track": "text track", "manifest": "manifest"}
+_DEST_KINDS = {"image": "image", "script": "script", "style": "stylesheet", "font": "font", "audio": "audio",
+               "video": "video", "track": "texttrack", "manifest": "manifest"}
 
 
 def initiator_of(message: Message) -> str | None:
@@ -384,6 +386,8 @@ def initiator_of(message: Message) -> str | None:
     if message.initiator and message.initiator != "preflight":
         return message.initiator
     dest = (message.request_headers.get("sec-fetch-dest") or "").lower()
+    if dest == "empty" and (message.request_headers.get("accept") or "").startswith("text/event-stream"):
+        return "eventsource"
     return _DEST_KINDS.get(dest)
 
 
@@ -417,6 +421,7 @@ class _Walk:
     url: str
     network_error: str | None = None
     incomplete: str | None = None
+    awaiting_hop: bool = False  # the last hop redirected and the browser would follow it
     origin_value: str = NULL
 
 
@@ -448,11 +453,20 @@ def _walk(exchange: Exchange, credentialed: bool) -> _Walk:
                 return _Walk(failure, "preflight", url)
         if hop is None:
             return _Walk(None, None, url, incomplete="the preflight passed but the request itself was not captured")
-        if hop.status is None:
+        status, response_headers = hop.as_seen_by_browser()
+        if status is None:
             return _Walk(None, "redirect" if index else "actual", url, network_error=hop.error or "net::ERR_FAILED")
         redirect = hop.redirect_url
-        if cors_flag and hop.status != 304:
-            failure = check_access(hop.response_headers, origin_value, credentialed)
+        net_error = _redirect_net_error(hop, redirect, index)
+        if net_error:
+            return _Walk(None, "redirect", url, network_error=net_error)
+        if cors_flag and (status != 304 or "access-control-allow-origin" in response_headers):
+            # A 304 revalidation is merged into the stored response: its own ACAO, if any, replaces
+            # the stored one and is what Chromium checks (observed); without one the stored headers
+            # (not in the capture) stand.
+            if status == 304 and "access-control-allow-credentials" not in response_headers:
+                response_headers = Headers([*response_headers, ("Access-Control-Allow-Credentials", "true")])
+            failure = check_access(response_headers, origin_value, credentialed)
             if failure is not None:
                 return _Walk(failure, "redirect" if redirect else "actual", url)
         if redirect is None:
@@ -465,11 +479,35 @@ def _walk(exchange: Exchange, credentialed: bool) -> _Walk:
             tainted = True
             origin_value = NULL
         if index + 1 >= max(len(hops), len(preflights)):
-            return _Walk(
-                None, None, url, incomplete="the redirect was followed but the next request was not captured",
-                origin_value=origin_value,
-            )
+            return _Walk(None, None, url, origin_value=origin_value, awaiting_hop=True)
     return _Walk(None, None, exchange.url)
+
+
+MAX_REDIRECTS = 20
+
+
+def _redirect_net_error(hop: Message, redirect: str | None, index: int) -> str | None:
+    """Failures the network stack raises on a redirect before any CORS check sees it."""
+    if hop.status not in REDIRECT_STATUSES:
+        return None
+    locations = {v for v in hop.response_headers.get_all("location") if v}
+    if len(locations) > 1:
+        return "net::ERR_RESPONSE_HEADERS_MULTIPLE_LOCATION"
+    if redirect is None:
+        return None
+    if index >= MAX_REDIRECTS:
+        return "net::ERR_TOO_MANY_REDIRECTS"
+    if urlsplit(redirect).scheme.lower() not in CORS_SCHEMES:
+        return "net::ERR_UNSAFE_REDIRECT"
+    return None
+
+
+def redirect_followed(exchange: Exchange) -> bool:
+    """Whether the browser followed the last hop's redirect, so a next request is expected."""
+    if not is_cors_exchange(exchange):
+        return bool(exchange.hops and exchange.hops[-1].redirect_url) and _redirect_net_error(
+            exchange.hops[-1], exchange.hops[-1].redirect_url, len(exchange.hops) - 1) is None
+    return _walk(exchange, exchange.credentials == "include").awaiting_hop
 
 
 def _has_userinfo(url: str) -> bool:
@@ -538,6 +576,9 @@ def _pairing_assumptions(exchange: Exchange) -> list[str]:
         out.append("preflight not observed (served from the preflight cache, or sent before the capture started)")
     if exchange.initiator is None:
         out.append("initiator assumed to be fetch() (the capture does not say)")
+    if any(m.status is None and m.as_seen_by_browser()[0] is not None for m in exchange.messages):
+        out.append("the server sent no response; mitmproxy answered the browser with 502 Bad Gateway, "
+                   "without CORS headers")
     return out
 
 
@@ -563,11 +604,23 @@ def _verdict_from_walk(exchange: Exchange, walk: _Walk, assumptions: list[str]) 
         )
     if walk.incomplete:
         return Verdict("unknown", None, None, walk.incomplete, None, tuple(assumptions))
+    if walk.awaiting_hop:
+        # A followed redirect always shows its next request; with none, the page did not follow it.
+        assumptions.append(
+            "the redirect was not followed (no next request in the capture): the page used "
+            "redirect: 'manual' and got an opaque-redirect response"
+        )
+        return Verdict(
+            "allowed", None, None, None, None, tuple(assumptions),
+            "blocked with net::ERR_FAILED if the page used redirect: 'error'; unknown if the capture "
+            "ended or the HTTP cache answered the next request",
+        )
     return Verdict("allowed", None, None, None, None, tuple(assumptions))
 
 
 def _with_alternative(verdict: Verdict, alternative: str) -> Verdict:
+    combined = f"{verdict.alternative}; {alternative}" if verdict.alternative else alternative
     return Verdict(
         verdict.outcome, verdict.blocked_at, verdict.error, verdict.message, verdict.failed_parameter,
-        verdict.assumptions, alternative,
+        verdict.assumptions, combined,
     )

@@ -113,12 +113,29 @@ _KINDS = {
     "image": "image",
     "img": "image",
     "font": "font",
-    "stylesheet": "stylesheet",
+    "stylesheet": "CSS stylesheet",
+    "style": "CSS stylesheet",
+    "audio": "audio",
+    "video": "video",
     "media": "media",
-    "eventsource": "EventSource",
-    "text track": "text track",
+    "eventsource": "resource",
+    "texttrack": "text track",
+    "track": "text track",
     "manifest": "manifest",
 }
+
+
+def escape_for_console(value: str) -> str:
+    """Header bytes as Chromium prints them: each byte outside printable ASCII becomes `\\u00XX`.
+
+    Chromium reads header bytes as Latin-1, so one UTF-8 character shows as two escapes.
+    """
+    if value.isascii() and value.isprintable():
+        return value
+    out = []
+    for byte in value.encode("utf-8", "surrogateescape"):
+        out.append(chr(byte) if 0x20 <= byte < 0x7F else f"\\u{byte:04X}")
+    return "".join(out)
 
 
 def initiator_kind(initiator: str | None) -> str:
@@ -141,7 +158,7 @@ def console_message(
     """The exact text Chromium logs for `error` (a CorsError name without the `k`)."""
     template, preflight, tail_kind = DETAILS[error]
     kind = initiator_kind(initiator)
-    detail = template.format(v=parameter if parameter is not None else "", r=resource_space)
+    detail = template.format(v=escape_for_console(parameter or ""), r=resource_space)
     if tail_kind == "f" and kind == "fetch":
         detail += FETCH_TAIL
     elif tail_kind == "x" and kind == "XMLHttpRequest":

@@ -18,6 +18,8 @@ BlockedAt = Literal["preflight", "actual", "redirect"]
 Confidence = Literal["observed", "confirmed"]
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# mitmproxy answers the browser with 502 Bad Gateway (no CORS headers) when the server fails.
+PROXY_ERROR_STATUS = 502
 
 
 class Headers:
@@ -117,7 +119,9 @@ class Message:
     producer's failure text when there is one (Chrome `_error`, Playwright `_failureText`,
     mitmproxy flow error). `initiator` is what the producer says started the request:
     "fetch", "xmlhttprequest", "preflight", "document", "script", ... or None.
-    `page_url` is the document that issued it, when the producer records it.
+    `page_url` is the document that issued it, when the producer records it. `via_proxy` says
+    the capture was taken by the proxy the browser talked to (mitmproxy): when the server failed,
+    the browser received the proxy's own error response (502, no CORS headers), not a network error.
     """
 
     id: str
@@ -131,6 +135,7 @@ class Message:
     initiator: str | None = None
     page_url: str | None = None
     from_cache: bool = False
+    via_proxy: bool = False
     source: Source = field(default_factory=lambda: Source(""))
 
     @property
@@ -145,6 +150,12 @@ class Message:
             return urljoin(self.url, location)
         except ValueError:
             return None
+
+    def as_seen_by_browser(self) -> tuple[int | None, Headers]:
+        """Status and headers the browser received; None status when it received no response."""
+        if self.status is None and self.via_proxy and "client" not in (self.error or "").lower():
+            return PROXY_ERROR_STATUS, Headers()
+        return self.status, self.response_headers
 
     @property
     def is_preflight_shape(self) -> bool:

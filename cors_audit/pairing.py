@@ -259,7 +259,7 @@ class Pairer:
         """After a hop: wait for the next hop of a followed redirect, or finish."""
         last = exchange.hops[-1]
         redirect = last.redirect_url
-        if redirect is not None and len(exchange.hops) <= 20 and self._follows(exchange):
+        if redirect is not None and self._follows(exchange):
             self._remember_preflight(exchange)
             key = url_key(redirect)
             self._chains.setdefault(key, []).append(_Chain(exchange, key, last.started + self.hold))
@@ -269,11 +269,10 @@ class Pairer:
     @staticmethod
     def _follows(exchange: Exchange) -> bool:
         """Whether the browser followed the last hop's redirect (so a next hop is expected)."""
-        outcome = browser.judge(exchange).outcome
-        if outcome == "not-cors":
-            mode = (exchange.hops[0].request_headers.get("sec-fetch-mode") or "").lower()
-            return mode == "cors"
-        return outcome == "unknown"
+        mode = (exchange.hops[0].request_headers.get("sec-fetch-mode") or "").lower()
+        if not browser.is_cors_exchange(exchange) and mode != "cors":
+            return False
+        return browser.redirect_followed(exchange)
 
     def _close_chain(self, chain: _Chain) -> Exchange:
         if chain.next_preflight is not None:

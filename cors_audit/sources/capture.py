@@ -149,6 +149,7 @@ def record_to_message(obj: Mapping[str, Any] | Record, path: str, line_no: int) 
         initiator=obj.initiator,
         page_url=obj.page_url,
         from_cache=obj.from_cache,
+        via_proxy=True,  # the live addon runs inside the proxy the browser talks to
         source=Source(file=path, index=line_no, flow_id=obj.flow_id),
     )
 

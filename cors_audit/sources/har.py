@@ -261,6 +261,7 @@ class _Context:
         self.pages: dict[str, str] = {}
         self.pages_seen = False
         self.creator = ""
+        self.via_proxy = False  # mitmproxy's savehar/hardump: failures reached the browser as 502
         self.previous_started = 0.0
         self.repaired = False  # bytes were replaced somewhere: look for U+FFFD in headers
         self._names: dict[str, str] = {}
@@ -391,6 +392,7 @@ def _find_key(walker: _Walker, wanted: str, ctx: _Context) -> bool:
         elif key == "creator":
             try:
                 ctx.creator = _CREATOR.decode(value).name or ""
+                ctx.via_proxy = ctx.creator.lower() == "mitmproxy"
             except (msgspec.DecodeError, UnicodeDecodeError):
                 pass
 
@@ -605,6 +607,7 @@ def _message(entry: _Entry, index: int, ctx: _Context) -> Message | None:
         initiator=_initiator(entry),
         page_url=_page_url(entry, ctx),
         from_cache=_from_cache(entry, ctx),
+        via_proxy=ctx.via_proxy,
         source=Source(file=ctx.path, index=index),
     )
 

@@ -41,12 +41,14 @@ def flow_to_message(
     return Message(
         id=f"{id_prefix(source_file)}#{index if index is not None else flow.id}",
         started=float(request.timestamp_start or 0.0),
-        method=request.method,
+        # Request.method upper-cases; the wire bytes keep `patch` as the page sent it
+        method=request.data.method.decode("utf-8", "replace"),
         url=url,
         request_headers=_headers(request.headers.fields, on_problem),
         status=status if status is not None and status > 0 else None,
         response_headers=_headers(response.headers.fields, on_problem) if response is not None else Headers(),
         error=flow.error.msg if flow.error is not None else None,
+        via_proxy=True,
         source=Source(file=source_file, index=index, flow_id=flow.id),
     )
 

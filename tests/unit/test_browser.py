@@ -14,8 +14,13 @@ API = "https://api.example/data"
 
 def msg(method="GET", url=API, req=(), status=200, resp=(), started=0.0, mid="m"):
     return Message(
-        id=mid, started=started, method=method, url=url, request_headers=Headers(req),
-        status=status, response_headers=Headers(resp),
+        id=mid,
+        started=started,
+        method=method,
+        url=url,
+        request_headers=Headers(req),
+        status=status,
+        response_headers=Headers(resp),
     )
 
 
@@ -85,19 +90,61 @@ def test_safelisted_request_header(name: str, value: str, safe: bool) -> None:
 
 
 UNSAFE = [
-    ("forbidden names are the browser's own", [("Cookie", "a=b"), ("User-Agent", "x"), ("Sec-Fetch-Mode", "cors"),
-                                                 ("Origin", PAGE), ("Proxy-Connection", "keep-alive")], []),
-    ("names are lower-cased, de-duplicated, sorted", [("X-B", "1"), ("x-a", "1"), ("X-A", "2")], ["x-a", "x-b"]),
-    ("1024-byte total makes every safelisted name unsafe (Chromium names count)",
-     [("Accept", "a" * 128), ("Accept-Language", "b" * 128), ("Content-Language", "c" * 128),
-      ("Content-Type", "text/plain;" + "d" * 117), ("Intervention", "e" * 128), ("Range", "bytes=1-2"),
-      ("Dpr", "1" * 128), ("Width", "2" * 128), ("Rtt", "3" * 128)],
-     ["accept", "accept-language", "content-language", "content-type", "dpr", "intervention", "range", "rtt",
-      "width"]),
-    ("1024 exactly is fine",
-     [("Accept", "a" * 128)] * 1 + [("Intervention", "e" * 128), ("Accept-Language", "b" * 128),
-                                   ("Content-Language", "c" * 128), ("Dpr", "1" * 128), ("Width", "2" * 128),
-                                   ("Rtt", "3" * 128), ("Device-Memory", "4" * 128)], []),
+    (
+        "forbidden names are the browser's own",
+        [
+            ("Cookie", "a=b"),
+            ("User-Agent", "x"),
+            ("Sec-Fetch-Mode", "cors"),
+            ("Origin", PAGE),
+            ("Proxy-Connection", "keep-alive"),
+        ],
+        [],
+    ),
+    (
+        "names are lower-cased, de-duplicated, sorted",
+        [("X-B", "1"), ("x-a", "1"), ("X-A", "2")],
+        ["x-a", "x-b"],
+    ),
+    (
+        "1024-byte total makes every safelisted name unsafe (Chromium names count)",
+        [
+            ("Accept", "a" * 128),
+            ("Accept-Language", "b" * 128),
+            ("Content-Language", "c" * 128),
+            ("Content-Type", "text/plain;" + "d" * 117),
+            ("Intervention", "e" * 128),
+            ("Range", "bytes=1-2"),
+            ("Dpr", "1" * 128),
+            ("Width", "2" * 128),
+            ("Rtt", "3" * 128),
+        ],
+        [
+            "accept",
+            "accept-language",
+            "content-language",
+            "content-type",
+            "dpr",
+            "intervention",
+            "range",
+            "rtt",
+            "width",
+        ],
+    ),
+    (
+        "1024 exactly is fine",
+        [("Accept", "a" * 128)] * 1
+        + [
+            ("Intervention", "e" * 128),
+            ("Accept-Language", "b" * 128),
+            ("Content-Language", "c" * 128),
+            ("Dpr", "1" * 128),
+            ("Width", "2" * 128),
+            ("Rtt", "3" * 128),
+            ("Device-Memory", "4" * 128),
+        ],
+        [],
+    ),
 ]
 
 
@@ -108,8 +155,15 @@ def test_unsafe_header_names(case: str, headers: list[tuple[str, str]], expected
 
 @pytest.mark.parametrize(
     ("method", "unsafe", "needed"),
-    [("GET", [], False), ("HEAD", [], False), ("POST", [], False), ("PUT", [], True), ("get", [], True),
-     ("patch", [], True), ("GET", ["x-a"], True)],
+    [
+        ("GET", [], False),
+        ("HEAD", [], False),
+        ("POST", [], False),
+        ("PUT", [], True),
+        ("get", [], True),
+        ("patch", [], True),
+        ("GET", ["x-a"], True),
+    ],
 )
 def test_needs_preflight_method_is_byte_exact(method: str, unsafe: list[str], needed: bool) -> None:
     assert browser.needs_preflight(method, unsafe) is needed
@@ -118,15 +172,36 @@ def test_needs_preflight_method_is_byte_exact(method: str, unsafe: list[str], ne
 # ---- §7 access check, every row ----
 ACCESS = [
     ("1 wildcard, no credentials", [("ACAO", "*")], False, None, None),
-    ("1 wildcard with credentials", [("ACAO", "*"), ("ACAC", "true")], True, "WildcardOriginNotAllowed", None),
+    (
+        "1 wildcard with credentials",
+        [("ACAO", "*"), ("ACAC", "true")],
+        True,
+        "WildcardOriginNotAllowed",
+        None,
+    ),
     ("2 absent", [], False, "MissingAllowOriginHeader", None),
     ("2 empty is present, not absent", [("ACAO", "")], False, "InvalidAllowOriginValue", ""),
-    ("3a comma list", [("ACAO", f"{PAGE}, https://b.example")], False, "MultipleAllowOriginValues",
-     f"{PAGE}, https://b.example"),
-    ("3a space", [("ACAO", f"{PAGE} https://b.example")], False, "MultipleAllowOriginValues",
-     f"{PAGE} https://b.example"),
-    ("3a duplicate identical lines join with a comma", [("ACAO", PAGE), ("ACAO", PAGE)], False,
-     "MultipleAllowOriginValues", f"{PAGE}, {PAGE}"),
+    (
+        "3a comma list",
+        [("ACAO", f"{PAGE}, https://b.example")],
+        False,
+        "MultipleAllowOriginValues",
+        f"{PAGE}, https://b.example",
+    ),
+    (
+        "3a space",
+        [("ACAO", f"{PAGE} https://b.example")],
+        False,
+        "MultipleAllowOriginValues",
+        f"{PAGE} https://b.example",
+    ),
+    (
+        "3a duplicate identical lines join with a comma",
+        [("ACAO", PAGE), ("ACAO", PAGE)],
+        False,
+        "MultipleAllowOriginValues",
+        f"{PAGE}, {PAGE}",
+    ),
     ("3b null", [("ACAO", "null")], False, "AllowOriginMismatch", "null"),
     ("3c bare host", [("ACAO", "app.example")], False, "InvalidAllowOriginValue", "app.example"),
     ("3c scheme-relative", [("ACAO", "//app.example")], False, "InvalidAllowOriginValue", "//app.example"),
@@ -140,21 +215,40 @@ ACCESS = [
     ("3d uppercase", [("ACAO", "https://APP.example")], False, "AllowOriginMismatch", "https://APP.example"),
     ("3d scheme", [("ACAO", "http://app.example")], False, "AllowOriginMismatch", "http://app.example"),
     ("3d path", [("ACAO", PAGE + "/x")], False, "AllowOriginMismatch", PAGE + "/x"),
-    ("3d other host", [("ACAO", "https://evil.example")], False, "AllowOriginMismatch", "https://evil.example"),
+    (
+        "3d other host",
+        [("ACAO", "https://evil.example")],
+        False,
+        "AllowOriginMismatch",
+        "https://evil.example",
+    ),
     ("4 credentials without ACAC", [("ACAO", PAGE)], True, "InvalidAllowCredentials", ""),
     ("4 ACAC True", [("ACAO", PAGE), ("ACAC", "True")], True, "InvalidAllowCredentials", "True"),
     ("4 ACAC quoted", [("ACAO", PAGE), ("ACAC", '"true"')], True, "InvalidAllowCredentials", '"true"'),
     ("4 ACAC 1", [("ACAO", PAGE), ("ACAC", "1")], True, "InvalidAllowCredentials", "1"),
-    ("4 ACAC twice", [("ACAO", PAGE), ("ACAC", "true"), ("ACAC", "true")], True, "InvalidAllowCredentials",
-     "true, true"),
+    (
+        "4 ACAC twice",
+        [("ACAO", PAGE), ("ACAC", "true"), ("ACAC", "true")],
+        True,
+        "InvalidAllowCredentials",
+        "true, true",
+    ),
     ("5 exact origin with credentials", [("ACAO", PAGE), ("ACAC", "true")], True, None, None),
-    ("5 exact origin, ACAC ignored without credentials", [("ACAO", PAGE), ("ACAC", "nope")], False, None, None),
+    (
+        "5 exact origin, ACAC ignored without credentials",
+        [("ACAO", PAGE), ("ACAC", "nope")],
+        False,
+        None,
+        None,
+    ),
     ("value is trimmed", [("ACAO", f" {PAGE}\t")], False, None, None),
 ]
 _NAMES = {"ACAO": "Access-Control-Allow-Origin", "ACAC": "Access-Control-Allow-Credentials"}
 
 
-@pytest.mark.parametrize(("case", "lines", "credentialed", "error", "param"), ACCESS, ids=[a[0] for a in ACCESS])
+@pytest.mark.parametrize(
+    ("case", "lines", "credentialed", "error", "param"), ACCESS, ids=[a[0] for a in ACCESS]
+)
 def test_access_check(case: str, lines, credentialed: bool, error: str | None, param: str | None) -> None:
     headers = Headers([(_NAMES[n], v) for n, v in lines])
     failure = browser.check_access(headers, PAGE, credentialed)
@@ -172,26 +266,47 @@ def test_access_check_tainted_origin_needs_null() -> None:
 # ---- §5 preflight checks in Chromium's order ----
 OK = [("Access-Control-Allow-Origin", PAGE)]
 PREFLIGHT = [
-    ("P2 redirect with Location", dict(status=302, resp=OK + [("Location", "/x")]), "PreflightDisallowedRedirect"),
+    (
+        "P2 redirect with Location",
+        dict(status=302, resp=OK + [("Location", "/x")]),
+        "PreflightDisallowedRedirect",
+    ),
     ("P2 redirect without Location is a non-ok status", dict(status=302, resp=OK), "PreflightInvalidStatus"),
-    ("P2 status 300 is not a redirect", dict(status=300, resp=OK + [("Location", "/x")]),
-     "PreflightInvalidStatus"),
-    ("P2 before P3: redirect without ACAO", dict(status=307, resp=[("Location", "/x")]),
-     "PreflightDisallowedRedirect"),
+    (
+        "P2 status 300 is not a redirect",
+        dict(status=300, resp=OK + [("Location", "/x")]),
+        "PreflightInvalidStatus",
+    ),
+    (
+        "P2 before P3: redirect without ACAO",
+        dict(status=307, resp=[("Location", "/x")]),
+        "PreflightDisallowedRedirect",
+    ),
     ("P3 before P4: 404 without ACAO", dict(status=404, resp=[]), "PreflightMissingAllowOriginHeader"),
     ("P4 404 with ACAO", dict(status=404, resp=OK), "PreflightInvalidStatus"),
-    ("P3 mismatch", dict(resp=[("Access-Control-Allow-Origin", "https://x.example")]),
-     "PreflightAllowOriginMismatch"),
+    (
+        "P3 mismatch",
+        dict(resp=[("Access-Control-Allow-Origin", "https://x.example")]),
+        "PreflightAllowOriginMismatch",
+    ),
     ("P3 multiple", dict(resp=OK + OK), "PreflightMultipleAllowOriginValues"),
     ("P3 invalid", dict(resp=[("Access-Control-Allow-Origin", "nope")]), "PreflightInvalidAllowOriginValue"),
-    ("P6 ACAM not tokens", dict(resp=OK + [("Access-Control-Allow-Methods", "PUT DELETE")]),
-     "InvalidAllowMethodsPreflightResponse"),
-    ("P6 ACAH not tokens even if unneeded", dict(resp=OK + [("Access-Control-Allow-Methods", "PUT"),
-                                                           ("Access-Control-Allow-Headers", "x a")]),
-     "InvalidAllowHeadersPreflightResponse"),
+    (
+        "P6 ACAM not tokens",
+        dict(resp=OK + [("Access-Control-Allow-Methods", "PUT DELETE")]),
+        "InvalidAllowMethodsPreflightResponse",
+    ),
+    (
+        "P6 ACAH not tokens even if unneeded",
+        dict(resp=OK + [("Access-Control-Allow-Methods", "PUT"), ("Access-Control-Allow-Headers", "x a")]),
+        "InvalidAllowHeadersPreflightResponse",
+    ),
     ("P6 empty items are dropped", dict(resp=OK + [("Access-Control-Allow-Methods", " ,PUT,, ")]), None),
-    ("P7 method not listed", dict(resp=OK + [("Access-Control-Allow-Methods", "DELETE")]),
-     "MethodDisallowedByPreflightResponse"),
+    (
+        "P7 method not listed",
+        dict(resp=OK + [("Access-Control-Allow-Methods", "DELETE")]),
+        "MethodDisallowedByPreflightResponse",
+    ),
     ("P7 missing ACAM", dict(resp=OK), "MethodDisallowedByPreflightResponse"),
     ("P7 wildcard methods", dict(resp=OK + [("Access-Control-Allow-Methods", "*")]), None),
 ]
@@ -207,36 +322,102 @@ def test_preflight_check(case: str, kwargs: dict, error: str | None) -> None:
 
 CRED_OK = OK + [("Access-Control-Allow-Credentials", "true")]
 PREFLIGHT_METHOD_HEADERS = [
-    ("P7 method case is byte-exact: patch vs PATCH", "patch", [], False, [("Access-Control-Allow-Methods", "PATCH")],
-     "MethodDisallowedByPreflightResponse", "patch"),
-    ("P7 method case exact match passes", "patcH", [], False, [("Access-Control-Allow-Methods", "patcH")], None, None),
-    ("P7 * methods with credentials is literal", "PUT", [], True, [("Access-Control-Allow-Methods", "*")],
-     "MethodDisallowedByPreflightResponse", "PUT"),
-    ("P7 safelisted method needs no listing", "POST", ["x-a"], False,
-     [("Access-Control-Allow-Headers", "x-a")], None, None),
-    ("P8 missing header", "PUT", ["x-a", "x-b"], False,
-     [("Access-Control-Allow-Methods", "PUT"), ("Access-Control-Allow-Headers", "X-A")],
-     "HeaderDisallowedByPreflightResponse", "x-b"),
-    ("P8 first missing in sorted order", "PUT", ["x-a", "x-b"], False,
-     [("Access-Control-Allow-Methods", "PUT")], "HeaderDisallowedByPreflightResponse", "x-a"),
-    ("P8 * covers Authorization in Chromium", "PUT", ["authorization", "x-a"], False,
-     [("Access-Control-Allow-Methods", "PUT"), ("Access-Control-Allow-Headers", "*")], None, None),
-    ("P8 * with credentials is literal", "PUT", ["x-a"], True,
-     [("Access-Control-Allow-Methods", "PUT"), ("Access-Control-Allow-Headers", "*")],
-     "HeaderDisallowedByPreflightResponse", "x-a"),
-    ("P3 uses the actual credentials mode", "PUT", [], True,
-     [("Access-Control-Allow-Methods", "PUT")], "PreflightInvalidAllowCredentials", ""),
+    (
+        "P7 method case is byte-exact: patch vs PATCH",
+        "patch",
+        [],
+        False,
+        [("Access-Control-Allow-Methods", "PATCH")],
+        "MethodDisallowedByPreflightResponse",
+        "patch",
+    ),
+    (
+        "P7 method case exact match passes",
+        "patcH",
+        [],
+        False,
+        [("Access-Control-Allow-Methods", "patcH")],
+        None,
+        None,
+    ),
+    (
+        "P7 * methods with credentials is literal",
+        "PUT",
+        [],
+        True,
+        [("Access-Control-Allow-Methods", "*")],
+        "MethodDisallowedByPreflightResponse",
+        "PUT",
+    ),
+    (
+        "P7 safelisted method needs no listing",
+        "POST",
+        ["x-a"],
+        False,
+        [("Access-Control-Allow-Headers", "x-a")],
+        None,
+        None,
+    ),
+    (
+        "P8 missing header",
+        "PUT",
+        ["x-a", "x-b"],
+        False,
+        [("Access-Control-Allow-Methods", "PUT"), ("Access-Control-Allow-Headers", "X-A")],
+        "HeaderDisallowedByPreflightResponse",
+        "x-b",
+    ),
+    (
+        "P8 first missing in sorted order",
+        "PUT",
+        ["x-a", "x-b"],
+        False,
+        [("Access-Control-Allow-Methods", "PUT")],
+        "HeaderDisallowedByPreflightResponse",
+        "x-a",
+    ),
+    (
+        "P8 * covers Authorization in Chromium",
+        "PUT",
+        ["authorization", "x-a"],
+        False,
+        [("Access-Control-Allow-Methods", "PUT"), ("Access-Control-Allow-Headers", "*")],
+        None,
+        None,
+    ),
+    (
+        "P8 * with credentials is literal",
+        "PUT",
+        ["x-a"],
+        True,
+        [("Access-Control-Allow-Methods", "PUT"), ("Access-Control-Allow-Headers", "*")],
+        "HeaderDisallowedByPreflightResponse",
+        "x-a",
+    ),
+    (
+        "P3 uses the actual credentials mode",
+        "PUT",
+        [],
+        True,
+        [("Access-Control-Allow-Methods", "PUT")],
+        "PreflightInvalidAllowCredentials",
+        "",
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     ("case", "method", "unsafe", "credentialed", "extra", "error", "param"),
-    PREFLIGHT_METHOD_HEADERS, ids=[p[0] for p in PREFLIGHT_METHOD_HEADERS],
+    PREFLIGHT_METHOD_HEADERS,
+    ids=[p[0] for p in PREFLIGHT_METHOD_HEADERS],
 )
 def test_preflight_method_and_headers(case, method, unsafe, credentialed, extra, error, param) -> None:
     base = CRED_OK if credentialed and error != "PreflightInvalidAllowCredentials" else OK
     failure = browser.check_preflight(
-        preflight(method=method, resp=base + extra), method=method, unsafe_headers=unsafe, origin=PAGE,
+        preflight(method=method, resp=base + extra),
+        method=method,
+        unsafe_headers=unsafe,
+        origin=PAGE,
         credentialed=credentialed,
     )
     assert (failure.error if failure else None) == error
@@ -254,55 +435,99 @@ def test_max_age(value: str | None, seconds: float) -> None:
 
 def test_cache_entry_rules() -> None:
     entry = browser.PreflightResult.from_preflight(
-        preflight(resp=OK + [("Access-Control-Allow-Methods", "*"), ("Access-Control-Allow-Headers", "*"),
-                             ("Access-Control-Max-Age", "60")]), PAGE, credentialed=False,
+        preflight(
+            resp=OK
+            + [
+                ("Access-Control-Allow-Methods", "*"),
+                ("Access-Control-Allow-Headers", "*"),
+                ("Access-Control-Max-Age", "60"),
+            ]
+        ),
+        PAGE,
+        credentialed=False,
     )
     assert entry is not None
     assert entry.covers("PUT", ["x-a"], credentialed=False, at=30)
     assert not entry.covers("PUT", ["x-a"], credentialed=False, at=61), "expired"
     assert not entry.covers("PUT", [], credentialed=True, at=1), "credentialed request, uncredentialed entry"
-    assert not entry.covers("PUT", ["authorization"], credentialed=False, at=1), "* never covers authorization"
+    assert not entry.covers("PUT", ["authorization"], credentialed=False, at=1), (
+        "* never covers authorization"
+    )
 
 
 # ---- §8 messages: every CorsError has a console text; spot-check exact strings ----
 @pytest.mark.parametrize("error", sorted(DETAILS))
 def test_every_error_has_a_message(error: str) -> None:
     text = console_message(error, url=API, origin=PAGE, parameter="v")
-    assert text.startswith(f"Access to fetch at '{API}' from origin '{PAGE}' has been blocked by CORS policy: ")
+    assert text.startswith(
+        f"Access to fetch at '{API}' from origin '{PAGE}' has been blocked by CORS policy: "
+    )
 
 
 @pytest.mark.parametrize(
     ("error", "initiator", "param", "first", "expected"),
     [
-        ("MissingAllowOriginHeader", "fetch", None, None,
-         f"Access to fetch at '{API}' from origin '{PAGE}' has been blocked by CORS policy: No "
-         "'Access-Control-Allow-Origin' header is present on the requested resource."),
-        ("PreflightAllowOriginMismatch", "fetch", "https://x.example", None,
-         f"Access to fetch at '{API}' from origin '{PAGE}' has been blocked by CORS policy: Response to "
-         "preflight request doesn't pass access control check: The 'Access-Control-Allow-Origin' header has a "
-         "value 'https://x.example' that is not equal to the supplied origin. Have the server send the header "
-         "with a valid value."),
-        ("AllowOriginMismatch", "xhr", "https://x.example", None,
-         f"Access to XMLHttpRequest at '{API}' from origin '{PAGE}' has been blocked by CORS policy: The "
-         "'Access-Control-Allow-Origin' header has a value 'https://x.example' that is not equal to the supplied "
-         "origin."),
-        ("WildcardOriginNotAllowed", "xhr", None, None,
-         f"Access to XMLHttpRequest at '{API}' from origin '{PAGE}' has been blocked by CORS policy: The value "
-         "of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the "
-         "request's credentials mode is 'include'. The credentials mode of requests initiated by the "
-         "XMLHttpRequest is controlled by the withCredentials attribute."),
-        ("MissingAllowOriginHeader", "fetch", None, "https://api.example/start",
-         f"Access to fetch at '{API}' (redirected from 'https://api.example/start') from origin '{PAGE}' has "
-         "been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested "
-         "resource."),
-        ("HeaderDisallowedByPreflightResponse", "fetch", "x-a", None,
-         f"Access to fetch at '{API}' from origin '{PAGE}' has been blocked by CORS policy: Request header "
-         "field x-a is not allowed by Access-Control-Allow-Headers in preflight response."),
+        (
+            "MissingAllowOriginHeader",
+            "fetch",
+            None,
+            None,
+            f"Access to fetch at '{API}' from origin '{PAGE}' has been blocked by CORS policy: No "
+            "'Access-Control-Allow-Origin' header is present on the requested resource.",
+        ),
+        (
+            "PreflightAllowOriginMismatch",
+            "fetch",
+            "https://x.example",
+            None,
+            f"Access to fetch at '{API}' from origin '{PAGE}' has been blocked by CORS policy: Response to "
+            "preflight request doesn't pass access control check: The 'Access-Control-Allow-Origin' header has a "
+            "value 'https://x.example' that is not equal to the supplied origin. Have the server send the header "
+            "with a valid value.",
+        ),
+        (
+            "AllowOriginMismatch",
+            "xhr",
+            "https://x.example",
+            None,
+            f"Access to XMLHttpRequest at '{API}' from origin '{PAGE}' has been blocked by CORS policy: The "
+            "'Access-Control-Allow-Origin' header has a value 'https://x.example' that is not equal to the supplied "
+            "origin.",
+        ),
+        (
+            "WildcardOriginNotAllowed",
+            "xhr",
+            None,
+            None,
+            f"Access to XMLHttpRequest at '{API}' from origin '{PAGE}' has been blocked by CORS policy: The value "
+            "of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the "
+            "request's credentials mode is 'include'. The credentials mode of requests initiated by the "
+            "XMLHttpRequest is controlled by the withCredentials attribute.",
+        ),
+        (
+            "MissingAllowOriginHeader",
+            "fetch",
+            None,
+            "https://api.example/start",
+            f"Access to fetch at '{API}' (redirected from 'https://api.example/start') from origin '{PAGE}' has "
+            "been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested "
+            "resource.",
+        ),
+        (
+            "HeaderDisallowedByPreflightResponse",
+            "fetch",
+            "x-a",
+            None,
+            f"Access to fetch at '{API}' from origin '{PAGE}' has been blocked by CORS policy: Request header "
+            "field x-a is not allowed by Access-Control-Allow-Headers in preflight response.",
+        ),
     ],
 )
 def test_console_message_text(error, initiator, param, first, expected) -> None:
-    assert console_message(error, url=API, origin=PAGE, initiator=initiator, parameter=param,
-                           first_url=first) == expected
+    assert (
+        console_message(error, url=API, origin=PAGE, initiator=initiator, parameter=param, first_url=first)
+        == expected
+    )
 
 
 # ---- classification ----
@@ -324,35 +549,64 @@ def test_is_cors_request(req, url, cors) -> None:
 
 
 def _exchange(hops, preflights=None, credentials="omit", origin=PAGE) -> Exchange:
-    return Exchange(id="x", origin=origin, method=hops[0].method if hops else "PUT", url=hops[0].url if hops else API,
-                    actual=hops[-1] if hops else None, hops=hops, preflights=preflights or [None] * len(hops),
-                    credentials=credentials, initiator="fetch")
+    return Exchange(
+        id="x",
+        origin=origin,
+        method=hops[0].method if hops else "PUT",
+        url=hops[0].url if hops else API,
+        actual=hops[-1] if hops else None,
+        hops=hops,
+        preflights=preflights or [None] * len(hops),
+        credentials=credentials,
+        initiator="fetch",
+    )
 
 
 CORS_REQ = [("Origin", PAGE), ("Sec-Fetch-Mode", "cors")]
 
 
 def test_redirect_taint_checks_against_null() -> None:
-    first = msg(url="https://b.example/r", req=CORS_REQ, status=302,
-                resp=[("Location", "https://c.example/end"), ("Access-Control-Allow-Origin", PAGE)])
-    second_page = msg(url="https://c.example/end", req=[("Origin", "null"), ("Sec-Fetch-Mode", "cors")],
-                      resp=[("Access-Control-Allow-Origin", PAGE)])
+    first = msg(
+        url="https://b.example/r",
+        req=CORS_REQ,
+        status=302,
+        resp=[("Location", "https://c.example/end"), ("Access-Control-Allow-Origin", PAGE)],
+    )
+    second_page = msg(
+        url="https://c.example/end",
+        req=[("Origin", "null"), ("Sec-Fetch-Mode", "cors")],
+        resp=[("Access-Control-Allow-Origin", PAGE)],
+    )
     verdict = browser.judge(_exchange([first, second_page]))
-    assert (verdict.outcome, verdict.error, verdict.blocked_at) == ("blocked", "AllowOriginMismatch", "actual")
+    assert (verdict.outcome, verdict.error, verdict.blocked_at) == (
+        "blocked",
+        "AllowOriginMismatch",
+        "actual",
+    )
     assert "(redirected from 'https://b.example/r')" in (verdict.message or "")
-    second_null = msg(url="https://c.example/end", req=[("Origin", "null")], resp=[("Access-Control-Allow-Origin", "null")])
+    second_null = msg(
+        url="https://c.example/end", req=[("Origin", "null")], resp=[("Access-Control-Allow-Origin", "null")]
+    )
     assert browser.judge(_exchange([first, second_null])).outcome == "allowed"
 
 
 def test_redirect_hop_without_acao_blocks_at_redirect() -> None:
     first = msg(url="https://b.example/r", req=CORS_REQ, status=301, resp=[("Location", "/next")])
     verdict = browser.judge(_exchange([first]))
-    assert (verdict.outcome, verdict.error, verdict.blocked_at) == ("blocked", "MissingAllowOriginHeader", "redirect")
+    assert (verdict.outcome, verdict.error, verdict.blocked_at) == (
+        "blocked",
+        "MissingAllowOriginHeader",
+        "redirect",
+    )
 
 
 def test_redirect_location_with_credentials() -> None:
-    first = msg(url="https://b.example/r", req=CORS_REQ, status=302,
-                resp=[("Location", "https://u:p@b.example/x"), ("Access-Control-Allow-Origin", "*")])
+    first = msg(
+        url="https://b.example/r",
+        req=CORS_REQ,
+        status=302,
+        resp=[("Location", "https://u:p@b.example/x"), ("Access-Control-Allow-Origin", "*")],
+    )
     verdict = browser.judge(_exchange([first]))
     assert (verdict.error, verdict.failed_parameter) == ("RedirectContainsCredentials", "")
     assert "Redirect location ''" in (verdict.message or "")

@@ -8,24 +8,51 @@ from cors_audit.pairing import Pairer, pair, url_key
 PAGE = "http://127.0.0.1:8000"
 API = "http://127.0.0.1:9000/api/item"
 GOOD_PREFLIGHT = [
-    ("Access-Control-Allow-Origin", PAGE), ("Access-Control-Allow-Methods", "PUT"),
-    ("Access-Control-Allow-Headers", "x-token"), ("Access-Control-Max-Age", "60"),
+    ("Access-Control-Allow-Origin", PAGE),
+    ("Access-Control-Allow-Methods", "PUT"),
+    ("Access-Control-Allow-Headers", "x-token"),
+    ("Access-Control-Max-Age", "60"),
 ]
 
 
 def message(mid, started, method="PUT", url=API, req=None, status=200, resp=None, initiator=None):
     req = req if req is not None else [("Origin", PAGE), ("Sec-Fetch-Mode", "cors"), ("X-Token", "1")]
-    return Message(id=mid, started=started, method=method, url=url, request_headers=Headers(req), status=status,
-                   response_headers=Headers(resp or [("Access-Control-Allow-Origin", PAGE)]), initiator=initiator)
+    return Message(
+        id=mid,
+        started=started,
+        method=method,
+        url=url,
+        request_headers=Headers(req),
+        status=status,
+        response_headers=Headers(resp or [("Access-Control-Allow-Origin", PAGE)]),
+        initiator=initiator,
+    )
 
 
-def options(mid, started, resp=GOOD_PREFLIGHT, status=204, url=API, origin=PAGE, method="PUT", headers="x-token",
-            initiator=None):
+def options(
+    mid,
+    started,
+    resp=GOOD_PREFLIGHT,
+    status=204,
+    url=API,
+    origin=PAGE,
+    method="PUT",
+    headers="x-token",
+    initiator=None,
+):
     req = [("Origin", origin), ("Access-Control-Request-Method", method), ("Sec-Fetch-Mode", "cors")]
     if headers:
         req.append(("Access-Control-Request-Headers", headers))
-    return Message(id=mid, started=started, method="OPTIONS", url=url, request_headers=Headers(req), status=status,
-                   response_headers=Headers(resp), initiator=initiator)
+    return Message(
+        id=mid,
+        started=started,
+        method="OPTIONS",
+        url=url,
+        request_headers=Headers(req),
+        status=status,
+        response_headers=Headers(resp),
+        initiator=initiator,
+    )
 
 
 def test_preflight_pairs_with_its_request() -> None:
@@ -35,10 +62,17 @@ def test_preflight_pairs_with_its_request() -> None:
 
 
 def test_chrome_order_request_listed_before_its_preflight() -> None:
-    [exchange] = pair([message("a", 0.0, status=None, resp=[], initiator="fetch"),
-                       options("p", 0.01, resp=[], initiator="preflight")])
+    [exchange] = pair(
+        [
+            message("a", 0.0, status=None, resp=[], initiator="fetch"),
+            options("p", 0.01, resp=[], initiator="preflight"),
+        ]
+    )
     assert exchange.preflight.id == "p"
-    assert (exchange.verdict.outcome, exchange.verdict.error) == ("blocked", "PreflightMissingAllowOriginHeader")
+    assert (exchange.verdict.outcome, exchange.verdict.error) == (
+        "blocked",
+        "PreflightMissingAllowOriginHeader",
+    )
 
 
 def test_repeat_within_max_age_is_a_cache_hit() -> None:
@@ -64,7 +98,10 @@ def test_failed_preflight_is_the_blocked_exchange_reconstructed() -> None:
     [exchange] = pair([options("p", 0.0, resp=resp)])
     assert exchange.actual is None and exchange.method == "PUT" and exchange.url == API
     assert (exchange.verdict.outcome, exchange.verdict.blocked_at, exchange.verdict.error) == (
-        "blocked", "preflight", "HeaderDisallowedByPreflightResponse")
+        "blocked",
+        "preflight",
+        "HeaderDisallowedByPreflightResponse",
+    )
     assert exchange.verdict.failed_parameter == "x-token"
 
 
@@ -84,17 +121,32 @@ def test_pending_preflight_expires() -> None:
     assert len(out) == 1 and out[0].verdict.outcome == "unknown"
     assert pairer.feed(options("q", 20.0)) == [], "passes without credentials only: waits for its request"
     [inferred] = pairer.expire(31.0)
-    assert (inferred.verdict.outcome, inferred.verdict.error) == ("blocked", "PreflightInvalidAllowCredentials")
+    assert (inferred.verdict.outcome, inferred.verdict.error) == (
+        "blocked",
+        "PreflightInvalidAllowCredentials",
+    )
     assert pairer.pending == 0
 
 
 def test_redirect_chain_with_taint_and_second_preflight() -> None:
     simple = [("Origin", PAGE), ("Sec-Fetch-Mode", "cors")]
-    hop1 = message("a", 0.0, method="GET", url="http://127.0.0.1:9000/r", req=simple, status=302,
-                   resp=[("Location", "http://127.0.0.1:9100/end"), ("Access-Control-Allow-Origin", PAGE)])
-    hop2 = message("b", 0.1, method="GET", url="http://127.0.0.1:9100/end",
-                   req=[("Origin", "null"), ("Sec-Fetch-Mode", "cors")],
-                   resp=[("Access-Control-Allow-Origin", "null")])
+    hop1 = message(
+        "a",
+        0.0,
+        method="GET",
+        url="http://127.0.0.1:9000/r",
+        req=simple,
+        status=302,
+        resp=[("Location", "http://127.0.0.1:9100/end"), ("Access-Control-Allow-Origin", PAGE)],
+    )
+    hop2 = message(
+        "b",
+        0.1,
+        method="GET",
+        url="http://127.0.0.1:9100/end",
+        req=[("Origin", "null"), ("Sec-Fetch-Mode", "cors")],
+        resp=[("Access-Control-Allow-Origin", "null")],
+    )
     [exchange] = pair([hop1, hop2])
     assert [h.id for h in exchange.hops] == ["a", "b"]
     assert exchange.verdict.outcome == "allowed"
