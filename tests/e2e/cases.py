@@ -10,10 +10,14 @@ which part of Chromium's answer no analyser of the HAR can reproduce:
 - "header-order": with several unsafe headers missing from ACAH, Chromium names the first in
   its internal header order, which the capture does not record (the actual request is never
   sent, and ACRH is sorted).
+- "redirect-mode": fetch's `redirect` option is not on the wire. A redirect the browser did not
+  follow looks the same whether the mode was "manual" (the page gets an opaque-redirect
+  response: allowed) or "error" (a plain `net::ERR_FAILED`).
 
 `expect` (with `expect_preflight` and `expect_param`, the failed parameter) is what
 `/work/shared/fetch-rules.md` predicts ("allowed", "not-cors", "absent" for a
-request that never reaches the network, or "blocked:<CorsError>"). It is NOT what the oracle
+request that never reaches the network, "blocked:<CorsError>", or "error:<net::ERR_...>" for a
+plain network error with no CorsError). It is NOT what the oracle
 test compares against (that is Chromium's recorded truth); `record.py` reports every case where
 Chromium disagrees with it, which is how surprises in the rulebook get found.
 
@@ -1337,6 +1341,1453 @@ X8 = [
 
 
 # ---------------------------------------------------------------------------------------------
+# Second batch: behaviours the first table did not reach. Appended after the first batch so its
+# table order (and anything that runs "the first N cases") stays as it was.
+
+# Bodies an element initiator accepts (the verdict never depends on them; the load type does).
+JS_BODY = "window.__oracle = (window.__oracle || 0) + 1;"
+JS_TYPE = ("Content-Type", "text/javascript")
+CSS_TYPE = ("Content-Type", "text/css")
+FONT_TYPE = ("Content-Type", "font/woff2")
+VIDEO_TYPE = ("Content-Type", "video/mp4")
+SSE_TYPE = ("Content-Type", "text/event-stream")
+ELEMENT_BODIES = {
+    "img": (TEXT, "not an image"),
+    "script": (JS_TYPE, JS_BODY),
+    "link": (CSS_TYPE, "body { margin: 0; }"),
+    "font": (FONT_TYPE, "not a font"),
+    "video": (VIDEO_TYPE, "not a video"),
+    "audio": (("Content-Type", "audio/mpeg"), "not audio"),
+    # `retry` keeps EventSource from reconnecting before the runner closes it.
+    "eventsource": (SSE_TYPE, "retry: 60000\ndata: hello\n\n"),
+}
+
+
+def element_reply(api: str, *headers: tuple[str, str], status: int = 200) -> Reply:
+    content_type, body = ELEMENT_BODIES["script" if api == "module" else api]
+    return Reply(status, (content_type, *headers), body)
+
+
+def element(
+    cid: str,
+    title: str,
+    expect: str,
+    api: str,
+    *headers: tuple[str, str],
+    section: str = "§8",
+    param: str | None = None,
+    **request: object,
+) -> Case:
+    """An element (or EventSource) load whose response carries `headers`. `crossorigin` in
+    `request` sets the attribute (img/script/link/video); fonts and EventSource are always cors."""
+    return Case(
+        cid,
+        section,
+        title,
+        RequestSpec(api=api, **request),  # type: ignore[arg-type]
+        {"": route(actual=element_reply(api, *headers))},
+        expect,
+        expect_preflight=False,
+        expect_param=param,
+    )
+
+
+ANON = {"crossorigin": "anonymous"}
+USE_CREDS = {"crossorigin": "use-credentials"}
+E8 = [
+    element(
+        "e8-img-cors-blocked",
+        "<img crossorigin> without ACAO",
+        "blocked:MissingAllowOriginHeader",
+        "img",
+        **ANON,
+    ),
+    element("e8-img-cors-allowed", "<img crossorigin> with ACAO *", "allowed", "img", STAR, **ANON),
+    element(
+        "e8-img-cors-mismatch",
+        "<img crossorigin> with another origin in ACAO (elements get no fetch tail)",
+        "blocked:AllowOriginMismatch",
+        "img",
+        (ACAO, "http://other.example"),
+        **ANON,
+    ),
+    element(
+        "e8-img-cors-empty-attr",
+        "<img crossorigin=''> is anonymous: ACAO echo passes",
+        "allowed",
+        "img",
+        ECHO,
+        crossorigin="",
+    ),
+    element(
+        "e8-img-credentials-star",
+        "<img crossorigin=use-credentials> with ACAO *",
+        "blocked:WildcardOriginNotAllowed",
+        "img",
+        STAR,
+        **USE_CREDS,
+    ),
+    element(
+        "e8-img-credentials-ok",
+        "<img crossorigin=use-credentials> with echo + ACAC true",
+        "allowed",
+        "img",
+        ECHO,
+        CRED,
+        **USE_CREDS,
+    ),
+    element(
+        "e8-img-credentials-no-acac",
+        "<img crossorigin=use-credentials> with echo, no ACAC",
+        "blocked:InvalidAllowCredentials",
+        "img",
+        ECHO,
+        param="",
+        **USE_CREDS,
+    ),
+    element(
+        "e8-img-cors-same-origin",
+        "<img crossorigin> from the page's own origin: no CORS check",
+        "not-cors",
+        "img",
+        target="page",
+        **ANON,
+    ),
+    element(
+        "e8-img-cors-sandbox-star",
+        "<img crossorigin> from a sandboxed frame (Origin: null) with ACAO *",
+        "allowed",
+        "img",
+        STAR,
+        frame="sandbox",
+        **ANON,
+    ),
+    element(
+        "e8-img-cors-sandbox-page",
+        "<img crossorigin> from a sandboxed frame with ACAO = page origin",
+        "blocked:AllowOriginMismatch",
+        "img",
+        PAGE,
+        frame="sandbox",
+        **ANON,
+    ),
+    element("e8-img-no-cors", "<img> without crossorigin: no-cors", "not-cors", "img", section="§1"),
+    element(
+        "e8-script-cors-blocked",
+        "<script crossorigin> without ACAO",
+        "blocked:MissingAllowOriginHeader",
+        "script",
+        **ANON,
+    ),
+    element(
+        "e8-script-cors-allowed", "<script crossorigin> with ACAO echo", "allowed", "script", ECHO, **ANON
+    ),
+    element(
+        "e8-script-cors-invalid",
+        "<script crossorigin> with ACAO 'example.com'",
+        "blocked:InvalidAllowOriginValue",
+        "script",
+        (ACAO, "example.com"),
+        **ANON,
+    ),
+    element(
+        "e8-script-credentials-acac-capital",
+        "<script crossorigin=use-credentials> with ACAC True",
+        "blocked:InvalidAllowCredentials",
+        "script",
+        ECHO,
+        (ACAC, "True"),
+        **USE_CREDS,
+    ),
+    element(
+        "e8-link-cors-blocked",
+        "<link rel=stylesheet crossorigin> without ACAO",
+        "blocked:MissingAllowOriginHeader",
+        "link",
+        **ANON,
+    ),
+    element(
+        "e8-link-cors-allowed",
+        "<link rel=stylesheet crossorigin> with ACAO *",
+        "allowed",
+        "link",
+        STAR,
+        **ANON,
+    ),
+    element(
+        "e8-link-cors-multiple",
+        "<link rel=stylesheet crossorigin> with two ACAO lines",
+        "blocked:MultipleAllowOriginValues",
+        "link",
+        ECHO,
+        ECHO,
+        **ANON,
+    ),
+    element(
+        "e8-link-no-cors",
+        "<link rel=stylesheet> without crossorigin: no-cors",
+        "not-cors",
+        "link",
+        section="§1",
+    ),
+    element(
+        "e8-font-blocked",
+        "@font-face without ACAO (fonts are always cors)",
+        "blocked:MissingAllowOriginHeader",
+        "font",
+    ),
+    element("e8-font-allowed", "@font-face with ACAO *", "allowed", "font", STAR),
+    element(
+        "e8-font-mismatch",
+        "@font-face with ACAO ending in a slash",
+        "blocked:AllowOriginMismatch",
+        "font",
+        (ACAO, "{page}/"),
+    ),
+    element(
+        "e8-font-acac-ignored",
+        "@font-face (credentials same-origin, so omit cross-origin) with ACAO * and ACAC true",
+        "allowed",
+        "font",
+        STAR,
+        CRED,
+    ),
+    element(
+        "e8-video-cors-blocked",
+        "<video crossorigin> without ACAO",
+        "blocked:MissingAllowOriginHeader",
+        "video",
+        **ANON,
+    ),
+    element("e8-video-cors-allowed", "<video crossorigin> with ACAO *", "allowed", "video", STAR, **ANON),
+    element("e8-video-no-cors", "<video> without crossorigin: no-cors", "not-cors", "video", section="§1"),
+    element(
+        "e8-audio-cors-blocked",
+        "<audio crossorigin> without ACAO",
+        "blocked:MissingAllowOriginHeader",
+        "audio",
+        **ANON,
+    ),
+    element(
+        "e8-module-blocked",
+        "<script type=module> (always cors) without ACAO",
+        "blocked:MissingAllowOriginHeader",
+        "module",
+    ),
+    element("e8-module-allowed", "<script type=module> with ACAO *", "allowed", "module", STAR),
+    element(
+        "e8-module-mismatch",
+        "<script type=module> with ACAO 'null'",
+        "blocked:AllowOriginMismatch",
+        "module",
+        (ACAO, "null"),
+    ),
+    element(
+        "e8-eventsource-blocked",
+        "EventSource to another origin without ACAO",
+        "blocked:MissingAllowOriginHeader",
+        "eventsource",
+    ),
+    element("e8-eventsource-allowed", "EventSource with ACAO echo", "allowed", "eventsource", ECHO),
+    element(
+        "e8-eventsource-credentials-star",
+        "EventSource withCredentials with ACAO *",
+        "blocked:WildcardOriginNotAllowed",
+        "eventsource",
+        STAR,
+        credentials="include",
+    ),
+    Case(
+        "e8-beacon-text",
+        "§1",
+        "sendBeacon with a text body: no-cors",
+        RequestSpec(api="beacon", method="POST", body="x"),
+        PROBE,
+        "not-cors",
+        expect_preflight=False,
+    ),
+    Case(
+        "e8-beacon-json-preflight",
+        "§2",
+        "sendBeacon with a Blob of type application/json: cors mode, preflighted",
+        RequestSpec(api="beacon", method="POST", body="{}", body_kind="blob", body_type="application/json"),
+        PROBE,
+        PREFLIGHTED,
+        twin="s2-body-blob-json",
+        expect_preflight=True,
+    ),
+    Case(
+        "e8-beacon-json-no-acac-fetch",
+        "§8",
+        "fetch twin of the next case: credentialed POST of a JSON Blob, no ACAC on the response",
+        fetch(
+            method="POST", body="{}", body_kind="blob", body_type="application/json", credentials="include"
+        ),
+        {"": route(pf(ECHO, CRED, (ACAH, "content-type")), ok(ECHO))},
+        "blocked:InvalidAllowCredentials",
+        expect_preflight=True,
+        expect_param="",
+    ),
+    Case(
+        "e8-beacon-json-no-acac",
+        "§8",
+        "sendBeacon JSON is credentialed: preflight and response echo the origin without ACAC",
+        RequestSpec(api="beacon", method="POST", body="{}", body_kind="blob", body_type="application/json"),
+        {"": route(pf(ECHO, CRED, (ACAH, "content-type")), ok(ECHO))},
+        "blocked:InvalidAllowCredentials",
+        twin="e8-beacon-json-no-acac-fetch",
+        expect_preflight=True,
+        expect_param="",
+    ),
+    Case(
+        "e8-beacon-json-ok",
+        "§8",
+        "sendBeacon JSON with echo + ACAC true on preflight and response",
+        RequestSpec(api="beacon", method="POST", body="{}", body_kind="blob", body_type="application/json"),
+        {"": route(pf(ECHO, CRED, (ACAH, "content-type")), ok(ECHO, CRED))},
+        "allowed",
+        expect_preflight=True,
+    ),
+    Case(
+        "e8-no-cors-put",
+        "§1",
+        "fetch mode no-cors with PUT: fetch() throws, nothing is sent",
+        fetch(mode="no-cors", method="PUT"),
+        simple(STAR),
+        "absent",
+    ),
+    Case(
+        "e8-no-cors-custom-header",
+        "§1",
+        "fetch mode no-cors with X-A: the header is dropped, no preflight, no CORS check",
+        fetch(mode="no-cors", headers=(("X-A", "1"),)),
+        PROBE,
+        "not-cors",
+        expect_preflight=False,
+    ),
+    Case(
+        "e8-img-redirect-taint",
+        "§8",
+        "<img crossorigin> api1 -> api2 (tainted) with ACAO = page origin",
+        RequestSpec(api="img", crossorigin="anonymous"),
+        {
+            "": route(actual=Reply(302, (STAR, ("Location", "{api2}{path}/b")))),
+            "b": route(actual=element_reply("img", PAGE)),
+        },
+        "blocked:AllowOriginMismatch",
+        expect_preflight=False,
+    ),
+    Case(
+        "e8-script-redirect-hop-no-acao",
+        "§8",
+        "<script crossorigin> whose redirect hop lacks ACAO",
+        RequestSpec(api="script", crossorigin="anonymous"),
+        {
+            "": route(actual=Reply(302, (("Location", "{self}{path}/b"),))),
+            "b": route(actual=element_reply("script", STAR)),
+        },
+        "blocked:MissingAllowOriginHeader",
+        expect_preflight=False,
+    ),
+]
+
+# §2 again: bodies, keepalive, empty values, lengths, the 1024 total via Chromium's names
+
+AL_CHARS = "en-US;q=0.9, de,*"  # every byte is an accept-language byte
+AL_128 = (AL_CHARS * 10)[:128]
+S2B = [
+    probe(
+        "s2-body-blob-json",
+        "Blob body of type application/json (Content-Type from the Blob)",
+        True,
+        method="POST",
+        body="{}",
+        body_kind="blob",
+        body_type="application/json",
+    ),
+    probe(
+        "s2-body-blob-text",
+        "Blob body of type text/plain",
+        False,
+        method="POST",
+        body="x",
+        body_kind="blob",
+        body_type="text/plain",
+    ),
+    probe(
+        "s2-body-blob-untyped",
+        "Blob body without a type: no Content-Type",
+        False,
+        method="POST",
+        body="x",
+        body_kind="blob",
+    ),
+    probe(
+        "s2-body-formdata",
+        "FormData body (multipart/form-data; boundary=...)",
+        False,
+        method="POST",
+        body="x",
+        body_kind="formdata",
+    ),
+    probe(
+        "s2-body-urlsearchparams",
+        "URLSearchParams body (application/x-www-form-urlencoded;charset=UTF-8)",
+        False,
+        method="POST",
+        body="x",
+        body_kind="urlsearchparams",
+    ),
+    probe(
+        "s2-body-arraybuffer",
+        "ArrayBuffer body: no Content-Type",
+        False,
+        method="POST",
+        body="x",
+        body_kind="arraybuffer",
+    ),
+    probe(
+        "s2-body-formdata-json-type",
+        "FormData body with Content-Type application/json set by hand",
+        True,
+        method="POST",
+        body="x",
+        body_kind="formdata",
+        headers=(("Content-Type", "application/json"),),
+    ),
+    probe(
+        "s2-keepalive-post", "keepalive POST with a text body", False, method="POST", body="x", keepalive=True
+    ),
+    probe(
+        "s2-keepalive-put",
+        "keepalive PUT: preflighted all the same",
+        True,
+        method="PUT",
+        body="x",
+        keepalive=True,
+    ),
+    probe(
+        "s2-empty-custom",
+        "X-Empty with an empty value: still an unsafe name",
+        True,
+        headers=(("X-Empty", ""),),
+    ),
+    probe("s2-empty-accept", "Accept with an empty value", False, headers=(("Accept", ""),)),
+    probe(
+        "s2-empty-accept-language",
+        "Accept-Language with an empty value",
+        False,
+        headers=(("Accept-Language", ""),),
+    ),
+    probe(
+        "s2-empty-content-type",
+        "Content-Type with an empty value (no MIME type)",
+        True,
+        method="POST",
+        body="x",
+        headers=(("Content-Type", ""),),
+    ),
+    probe(
+        "s2-ct-multipart-upper",
+        "Content-Type MULTIPART/FORM-DATA; boundary=XyZ",
+        False,
+        method="POST",
+        body="x",
+        headers=(("Content-Type", "MULTIPART/FORM-DATA; boundary=XyZ"),),
+    ),
+    probe(
+        "s2-ct-urlencoded-upper-charset",
+        "Content-Type APPLICATION/X-WWW-FORM-URLENCODED;CHARSET=UTF-8",
+        False,
+        method="POST",
+        body="a=1",
+        headers=(("Content-Type", "APPLICATION/X-WWW-FORM-URLENCODED;CHARSET=UTF-8"),),
+    ),
+    probe(
+        "s2-ct-space-before-semicolon",
+        "Content-Type 'text/plain ;charset=utf-8' (whitespace before the parameters)",
+        False,
+        method="POST",
+        body="x",
+        headers=(("Content-Type", "text/plain ;charset=utf-8"),),
+    ),
+    probe(
+        "s2-accept-language-128",
+        "Accept-Language of exactly 128 bytes of accept-language characters",
+        False,
+        headers=(("Accept-Language", AL_128),),
+    ),
+    probe(
+        "s2-accept-language-129",
+        "Accept-Language of 129 bytes",
+        True,
+        headers=(("Accept-Language", AL_128 + "a"),),
+    ),
+    probe(
+        "s2-content-language-128",
+        "Content-Language of exactly 128 bytes",
+        False,
+        headers=(("Content-Language", "de-DE," * 21 + "de"),),
+    ),
+    probe(
+        "s2-intervention-129",
+        "Chromium safelist: Intervention over 128 bytes",
+        True,
+        headers=(("Intervention", "i" * 129),),
+    ),
+    probe("s2-downlink-decimal", "Chromium safelist: Downlink 1.5", False, headers=(("Downlink", "1.5"),)),
+    probe("s2-ect-unknown", "ECT 6g is not an effective connection type", True, headers=(("ECT", "6g"),)),
+    probe("s2-save-data-upper", "Save-Data ON (case-insensitive)", False, headers=(("Save-Data", "ON"),)),
+    probe(
+        "s2-total-1025-save-data",
+        "1023 bytes of safelisted values, then Save-Data on pushes the total to 1025",
+        True,
+        headers=(
+            ("Accept", "a" * 128),
+            ("Accept-Language", "b" * 128),
+            ("Content-Language", "c" * 128),
+            ("Intervention", "d" * 128),
+            ("DPR", "1" * 128),
+            ("Width", "2" * 128),
+            ("Viewport-Width", "3" * 128),
+            ("Device-Memory", "4" * 127),
+            ("Save-Data", "on"),
+        ),
+    ),
+    probe(
+        "s2-total-1024-downlink",
+        "exactly 1024 bytes, the last three from Downlink 1.5",
+        False,
+        headers=(
+            ("Accept", "a" * 128),
+            ("Accept-Language", "b" * 128),
+            ("Content-Language", "c" * 128),
+            ("Intervention", "d" * 128),
+            ("DPR", "1" * 128),
+            ("Width", "2" * 128),
+            ("Viewport-Width", "3" * 128),
+            ("Device-Memory", "4" * 125),
+            ("Downlink", "1.5"),
+        ),
+    ),
+]
+
+
+# §4 again: max-age parsing, the 7200 s cap, `*` entries and Authorization, header sets
+
+
+def cache_pair(name: str, title: str, max_age: tuple[tuple[str, str], ...], hit: bool) -> list[Case]:
+    """Warm an entry with these Max-Age lines, then repeat the PUT at once: a hit sends no
+    preflight; a miss sends one, which fails (the second preflight answer is a bare 404)."""
+    warm = pf(ECHO, (ACAM, "PUT"), *max_age)
+    return [
+        Case(
+            f"c4-{name}-warm",
+            "§4",
+            f"PUT, preflight allowed with {title}",
+            fetch(method="PUT"),
+            {"": route([warm, NO_CORS_404], ok(ECHO))},
+            "allowed",
+            path=f"cache-{name}",
+            expect_preflight=True,
+        ),
+        Case(
+            f"c4-{name}-again",
+            "§4",
+            f"the same PUT at once after {title}: "
+            + ("a cache hit" if hit else "not cached, preflighted again"),
+            fetch(method="PUT"),
+            {},
+            "allowed" if hit else PREFLIGHTED,
+            path=f"cache-{name}",
+            expect_preflight=not hit,
+        ),
+    ]
+
+
+C4B = [
+    *cache_pair("large", "max-age 86400 (capped at 7200 s)", ((MAX_AGE, "86400"),), True),
+    *cache_pair("plus10", "max-age '+10'", ((MAX_AGE, "+10"),), True),
+    *cache_pair("exponent", "max-age '1e3' (unparsable: 5 s default)", ((MAX_AGE, "1e3"),), True),
+    *cache_pair("fraction", "max-age '10.5' (unparsable: 5 s default)", ((MAX_AGE, "10.5"),), True),
+    *cache_pair("padded", "max-age ' 60 ' (trimmed)", ((MAX_AGE, " 60 "),), True),
+    *cache_pair(
+        "two-lines",
+        "two max-age lines '60' and '60' (joined '60, 60': unparsable)",
+        ((MAX_AGE, "60"), (MAX_AGE, "60")),
+        True,
+    ),
+    *cache_pair(
+        "plus0", "max-age '+0' (0 if '+' is accepted, else the 5 s default)", ((MAX_AGE, "+0"),), False
+    ),
+    *cache_pair("minus0", "max-age '-0' (zero)", ((MAX_AGE, "-0"),), False),
+    *cache_pair("zeros", "max-age '00' (zero)", ((MAX_AGE, "00"),), False),
+    *cache_pair("word", "max-age 'abc' (unparsable: 5 s default)", ((MAX_AGE, "abc"),), True),
+    Case(
+        "c4-star-warm",
+        "§4",
+        "PUT with X-A; preflight ACAM * and ACAH *, max-age 60",
+        fetch(method="PUT", headers=(("X-A", "1"),)),
+        {
+            "": route(
+                [
+                    pf(ECHO, (ACAM, "*"), (ACAH, "*"), (MAX_AGE, "60")),
+                    pf(ECHO, (ACAM, "*"), (ACAH, "x-a, x-z")),
+                ],
+                ok(ECHO),
+            )
+        },
+        "allowed",
+        path="cache-star",
+        expect_preflight=True,
+    ),
+    Case(
+        "c4-star-other-header",
+        "§4",
+        "DELETE with X-Z: the `*` entry covers any method and header name",
+        fetch(method="DELETE", headers=(("X-Z", "1"),)),
+        {},
+        "allowed",
+        path="cache-star",
+        expect_preflight=False,
+    ),
+    Case(
+        "c4-star-authorization",
+        "§4",
+        "PUT with Authorization: the cache never lets `*` cover it; the new preflight lists no authorization",
+        fetch(method="PUT", headers=(("Authorization", "Bearer t0ken"),)),
+        {},
+        "blocked:HeaderDisallowedByPreflightResponse",
+        path="cache-star",
+        expect_preflight=True,
+        expect_param="authorization",
+    ),
+    Case(
+        "c4-star-credentials",
+        "§4",
+        "credentialed PUT with X-A after the `*` entry: credentialed requests need a credentialed entry",
+        fetch(method="PUT", headers=(("X-A", "1"),), credentials="include"),
+        {},
+        "blocked:PreflightInvalidAllowCredentials",
+        path="cache-star",
+        expect_preflight=True,
+        expect_param="",
+    ),
+    Case(
+        "c4-hdrset-warm",
+        "§4",
+        "PUT with X-A; preflight lists PUT and x-a, x-b, max-age 60",
+        fetch(method="PUT", headers=(("X-A", "1"),)),
+        {
+            "": route(
+                [pf(ECHO, (ACAM, "PUT"), (ACAH, "x-a, x-b"), (MAX_AGE, "60")), NO_CORS_404],
+                ok(ECHO),
+            )
+        },
+        "allowed",
+        path="cache-hdrset",
+        expect_preflight=True,
+    ),
+    Case(
+        "c4-hdrset-other",
+        "§4",
+        "PUT with X-B only: a different header set, still covered by the entry",
+        fetch(method="PUT", headers=(("X-B", "1"),)),
+        {},
+        "allowed",
+        path="cache-hdrset",
+        expect_preflight=False,
+    ),
+    Case(
+        "c4-hdrset-both",
+        "§4",
+        "PUT with X-A and X-B: covered",
+        fetch(method="PUT", headers=(("X-A", "1"), ("X-B", "2"))),
+        {},
+        "allowed",
+        path="cache-hdrset",
+        expect_preflight=False,
+    ),
+    Case(
+        "c4-hdrset-post-custom",
+        "§4",
+        "POST with X-A (method safelisted, header cached): covered",
+        fetch(method="POST", body="x", headers=(("X-A", "1"),)),
+        {},
+        "allowed",
+        path="cache-hdrset",
+        expect_preflight=False,
+    ),
+    Case(
+        "c4-origin-warm",
+        "§4",
+        "PUT from the sandboxed frame (Origin: null); preflight ACAO *, max-age 60",
+        fetch(method="PUT", frame="sandbox"),
+        {"": route([pf(STAR, (ACAM, "PUT"), (MAX_AGE, "60")), NO_CORS_404], ok(STAR))},
+        "allowed",
+        path="cache-origin",
+        expect_preflight=True,
+    ),
+    Case(
+        "c4-origin-other",
+        "§4",
+        "the same PUT from the page: the entry belongs to another origin, so a new preflight, which fails",
+        fetch(method="PUT"),
+        {},
+        PREFLIGHTED,
+        path="cache-origin",
+        expect_preflight=True,
+    ),
+    Case(
+        "c4-clear-warm",
+        "§4",
+        "PUT, preflight allowed with max-age 60, the actual response lacks ACAO (a network error)",
+        fetch(method="PUT"),
+        {"": route([CACHE_OK, NO_CORS_404], [ok(), ok(ECHO)])},
+        "blocked:MissingAllowOriginHeader",
+        path="cache-clear",
+        expect_preflight=True,
+    ),
+    Case(
+        "c4-clear-again",
+        "§4",
+        "the same PUT: the failed request cleared the entry (spec), so a new preflight, which fails",
+        fetch(method="PUT"),
+        {},
+        PREFLIGHTED,
+        path="cache-clear",
+        expect_preflight=True,
+    ),
+]
+
+# §5 again: P1 (no response), more statuses and list parsing
+
+DROP = Reply(abort="close")
+RESET = Reply(abort="reset")
+P1 = [
+    Case(
+        "p1-preflight-close",
+        "§5",
+        "P1: the server closes the preflight's connection without a response",
+        fetch(method="PUT"),
+        {"": route(DROP, ok(ECHO))},
+        "error:net::ERR_FAILED",
+        expect_preflight=True,
+        notes="mitmproxy answers the dropped upstream connection with its own 502 (no CORS headers)",
+    ),
+    Case(
+        "p1-preflight-reset",
+        "§5",
+        "P1: the server resets the preflight's connection (RST)",
+        fetch(method="PUT", headers=(("X-A", "1"),)),
+        {"": route(RESET, ok(ECHO))},
+        "error:net::ERR_FAILED",
+        expect_preflight=True,
+    ),
+    Case(
+        "p1-actual-close",
+        "§5",
+        "a simple GET whose connection is closed without a response",
+        fetch(),
+        {"": route(actual=DROP)},
+        "error:net::ERR_FAILED",
+        expect_preflight=False,
+    ),
+    Case(
+        "p1-actual-reset",
+        "§5",
+        "a simple GET whose connection is reset",
+        fetch(),
+        {"": route(actual=RESET)},
+        "error:net::ERR_FAILED",
+        expect_preflight=False,
+    ),
+    Case(
+        "p1-actual-close-after-preflight",
+        "§5",
+        "preflight passes, the actual PUT gets no response",
+        fetch(method="PUT"),
+        {"": route(good_preflight(), DROP)},
+        "error:net::ERR_FAILED",
+        expect_preflight=True,
+    ),
+    Case(
+        "p1-redirect-target-close",
+        "§5",
+        "api1 302 -> api2, whose connection closes without a response",
+        fetch(),
+        {"": route(actual=Reply(302, (STAR, ("Location", "{api2}{path}/b")))), "b": route(actual=DROP)},
+        "error:net::ERR_FAILED",
+        expect_preflight=False,
+    ),
+    Case(
+        "p1-preflight-close-credentials",
+        "§5",
+        "P1 for a credentialed PUT",
+        fetch(method="PUT", credentials="include"),
+        {"": route(DROP, ok(ECHO, CRED))},
+        "error:net::ERR_FAILED",
+        expect_preflight=True,
+    ),
+]
+
+P5B = [
+    Case(
+        "p5-status-206",
+        "§5",
+        "P4: preflight 206 is an ok status",
+        fetch(**PUT),
+        {"": route(pf(ECHO, (ACAM, "PUT"), status=206), ok(ECHO))},
+        "allowed",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-status-304",
+        "§5",
+        "P4: preflight 304 with good CORS headers is not ok",
+        fetch(**PUT),
+        {"": route(pf(ECHO, (ACAM, "PUT"), status=304), ok(ECHO))},
+        "blocked:PreflightInvalidStatus",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-redirect-308",
+        "§5",
+        "P2: preflight 308 with Location",
+        fetch(**PUT),
+        {
+            "": route(pf(ECHO, (ACAM, "PUT"), ("Location", "{self}{path}/b"), status=308), ok(ECHO)),
+            "b": route(good_preflight(), ok(ECHO)),
+        },
+        "blocked:PreflightDisallowedRedirect",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-redirect-303-no-location",
+        "§5",
+        "preflight 303 without Location: a non-ok status",
+        fetch(**PUT),
+        {"": route(pf(ECHO, (ACAM, "PUT"), status=303), ok(ECHO))},
+        "blocked:PreflightInvalidStatus",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-307-empty-location",
+        "§5",
+        "preflight 307 with an empty Location: not a redirect for P2, and without ACAO P3 reports first",
+        fetch(**PUT),
+        {"": route(pf(("Location", ""), status=307), ok(ECHO))},
+        "blocked:PreflightMissingAllowOriginHeader",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-acac-capital",
+        "§5",
+        "P3: credentialed preflight with ACAC True",
+        fetch(method="PUT", credentials="include"),
+        {"": route(pf(ECHO, (ACAM, "PUT"), (ACAC, "True")), ok(ECHO, CRED))},
+        "blocked:PreflightInvalidAllowCredentials",
+        expect_preflight=True,
+        expect_param="True",
+    ),
+    Case(
+        "p5-acao-null-tainted-no",
+        "§5",
+        "P3: preflight ACAO null for a real page origin",
+        fetch(**PUT),
+        {"": route(pf((ACAO, "null"), (ACAM, "PUT")), ok(ECHO))},
+        "blocked:PreflightAllowOriginMismatch",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-acam-lower-put",
+        "§5",
+        "P7: ACAM 'put' for PUT (byte-for-byte)",
+        fetch(**PUT),
+        {"": route(pf(ECHO, (ACAM, "put")), ok(ECHO))},
+        "blocked:MethodDisallowedByPreflightResponse",
+        expect_preflight=True,
+        expect_param="PUT",
+    ),
+    Case(
+        "p5-method-delete-lower",
+        "§5",
+        "P7: fetch() uppercases 'delete'; ACAM DELETE matches",
+        fetch(method="delete"),
+        {"": route(pf(ECHO, (ACAM, "DELETE")), ok(ECHO))},
+        "allowed",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-method-mixed-case-listed",
+        "§5",
+        "P7: method 'Foo' against ACAM Foo",
+        fetch(method="Foo"),
+        {"": route(pf(ECHO, (ACAM, "Foo")), ok(ECHO))},
+        "allowed",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-method-mixed-case-upper",
+        "§5",
+        "P7: method 'Foo' against ACAM FOO",
+        fetch(method="Foo"),
+        {"": route(pf(ECHO, (ACAM, "FOO")), ok(ECHO))},
+        "blocked:MethodDisallowedByPreflightResponse",
+        expect_preflight=True,
+        expect_param="Foo",
+    ),
+    Case(
+        "p5-acam-slash",
+        "§5",
+        "P6: ACAM 'PUT/1' is not a token",
+        fetch(**PUT),
+        {"": route(pf(ECHO, (ACAM, "PUT/1")), ok(ECHO))},
+        "blocked:InvalidAllowMethodsPreflightResponse",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-acah-semicolon",
+        "§5",
+        "P6: ACAH 'x-a;' is not a token",
+        fetch(method="PUT", headers=(("X-A", "1"),)),
+        {"": route(pf(ECHO, (ACAM, "PUT"), (ACAH, "x-a;")), ok(ECHO))},
+        "blocked:InvalidAllowHeadersPreflightResponse",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-acah-empty-items",
+        "§5",
+        "P6: ACAH ', x-a ,,' parses (empty items dropped)",
+        fetch(method="PUT", headers=(("X-A", "1"),)),
+        {"": route(pf(ECHO, (ACAM, "PUT"), (ACAH, ", x-a ,,")), ok(ECHO))},
+        "allowed",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-acah-two-lines",
+        "§5",
+        "P8: ACAH on two lines (x-a / x-b) is one joined list",
+        fetch(method="PUT", headers=(("X-A", "1"), ("X-B", "1"))),
+        {"": route(pf(ECHO, (ACAM, "PUT"), (ACAH, "x-a"), (ACAH, "x-b")), ok(ECHO))},
+        "allowed",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-acam-bad-before-acao-ok",
+        "§5",
+        "P3 before P6: preflight without ACAO and with a bad ACAM reports ACAO",
+        fetch(**PUT),
+        {"": route(pf((ACAM, "PUT DELETE")), ok(ECHO))},
+        "blocked:PreflightMissingAllowOriginHeader",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-status-before-acam",
+        "§5",
+        "P4 before P6: preflight 500 with ACAO and a bad ACAM reports the status",
+        fetch(**PUT),
+        {"": route(pf(ECHO, (ACAM, "PUT DELETE"), status=500), ok(ECHO))},
+        "blocked:PreflightInvalidStatus",
+        expect_preflight=True,
+    ),
+    Case(
+        "p5-authorization-star-credentials",
+        "§5",
+        "P8: ACAH * with credentials does not cover Authorization",
+        fetch(headers=(("Authorization", "Bearer t0ken"),), credentials="include"),
+        {"": route(pf(ECHO, CRED, (ACAH, "*")), ok(ECHO, CRED))},
+        "blocked:HeaderDisallowedByPreflightResponse",
+        expect_preflight=True,
+        expect_param="authorization",
+    ),
+]
+
+# §6 again: second preflights after a redirect, method rewrites, loops, network errors
+
+PUT_XA = {"method": "PUT", "headers": (("X-A", "1"),)}
+NULL_PREFLIGHT = pf((ACAO, "null"), (ACAM, "PUT"), (ACAH, "x-a"))
+
+
+def to_api2(*headers: tuple[str, str], status: int = 307) -> Reply:
+    return Reply(status, (ECHO, *headers, ("Location", "{api2}{path}/b")))
+
+
+R6B = [
+    Case(
+        "r6-put-307-cross-null-ok",
+        "§6",
+        "PUT + X-A, 307 to api2: a second preflight with Origin null; ACAO null on it and on the response",
+        fetch(**PUT_XA),
+        {
+            "": route(good_preflight(), to_api2()),
+            "b": route(NULL_PREFLIGHT, ok((ACAO, "null"))),
+        },
+        "allowed",
+        expect_preflight=True,
+    ),
+    Case(
+        "r6-put-307-cross-preflight-page",
+        "§6",
+        "PUT + X-A, 307 to api2, whose preflight answers ACAO = page origin (the request is tainted)",
+        fetch(**PUT_XA),
+        {
+            "": route(good_preflight(), to_api2()),
+            "b": route(pf(PAGE, (ACAM, "PUT"), (ACAH, "x-a")), ok(PAGE)),
+        },
+        "blocked:PreflightAllowOriginMismatch",
+        expect_preflight=True,
+    ),
+    Case(
+        "r6-put-307-cross-preflight-no-acah",
+        "§6",
+        "PUT + X-A, 307 to api2, whose preflight lacks ACAH",
+        fetch(**PUT_XA),
+        {
+            "": route(good_preflight(), to_api2()),
+            "b": route(pf((ACAO, "null"), (ACAM, "PUT")), ok((ACAO, "null"))),
+        },
+        "blocked:HeaderDisallowedByPreflightResponse",
+        expect_preflight=True,
+        expect_param="x-a",
+    ),
+    Case(
+        "r6-put-307-cross-actual-page",
+        "§6",
+        "PUT + X-A, 307 to api2: its preflight passes (null), the response names the page origin",
+        fetch(**PUT_XA),
+        {
+            "": route(good_preflight(), to_api2()),
+            "b": route(NULL_PREFLIGHT, ok(PAGE)),
+        },
+        "blocked:AllowOriginMismatch",
+        expect_preflight=True,
+    ),
+    Case(
+        "r6-put-307-same-origin",
+        "§6",
+        "PUT + X-A, 307 within api1: a second preflight (new URL) from the page origin, which passes",
+        fetch(**PUT_XA),
+        {
+            "": route(good_preflight(), Reply(307, (ECHO, ("Location", "{self}{path}/b")))),
+            "b": route(good_preflight(), ok(ECHO)),
+        },
+        "allowed",
+        expect_preflight=True,
+    ),
+    Case(
+        "r6-put-307-same-origin-fails",
+        "§6",
+        "PUT + X-A, 307 within api1: the second preflight has no ACAO",
+        fetch(**PUT_XA),
+        {
+            "": route(good_preflight(), Reply(307, (ECHO, ("Location", "{self}{path}/b")))),
+            "b": route(NO_CORS_404, ok(ECHO)),
+        },
+        "blocked:PreflightMissingAllowOriginHeader",
+        expect_preflight=True,
+    ),
+    Case(
+        "r6-post-json-301-cross",
+        "§6",
+        "POST application/json, preflighted, 301 to api2: a GET without body headers, no second preflight",
+        fetch(method="POST", body="{}", headers=(("Content-Type", "application/json"),)),
+        {
+            "": route(good_preflight(), to_api2(status=301)),
+            "b": route(NO_CORS_404, ok(STAR)),
+        },
+        "allowed",
+        expect_preflight=True,
+    ),
+    Case(
+        "r6-post-custom-302-cross",
+        "§6",
+        "POST + X-A, 302 to api2: GET keeps X-A, so a second preflight, which has no ACAO",
+        fetch(method="POST", body="x", headers=(("X-A", "1"),)),
+        {
+            "": route(good_preflight(), to_api2(status=302)),
+            "b": route(NO_CORS_404, ok(STAR)),
+        },
+        "blocked:PreflightMissingAllowOriginHeader",
+        expect_preflight=True,
+    ),
+    Case(
+        "r6-put-303-cross",
+        "§6",
+        "PUT, 303 to api2: becomes a simple GET, no second preflight",
+        fetch(method="PUT", body="x"),
+        {
+            "": route(good_preflight(), to_api2(status=303)),
+            "b": route(NO_CORS_404, ok(STAR)),
+        },
+        "allowed",
+        expect_preflight=True,
+    ),
+    Case(
+        "r6-put-303-custom-cross",
+        "§6",
+        "PUT + X-A, 303 to api2: GET + X-A needs a second preflight (Origin null), ACAO * passes",
+        fetch(method="PUT", body="x", headers=(("X-A", "1"),)),
+        {
+            "": route(good_preflight(), to_api2(status=303)),
+            "b": route(pf(STAR, (ACAH, "x-a")), ok(STAR)),
+        },
+        "allowed",
+        expect_preflight=True,
+    ),
+    Case(
+        "r6-authorization-dropped-cross",
+        "§6",
+        "GET + Authorization, preflighted, 307 to api2: Authorization is removed, so no second preflight",
+        fetch(headers=(("Authorization", "Bearer t0ken"),)),
+        {
+            "": route(pf(ECHO, (ACAH, "authorization")), to_api2()),
+            "b": route(NO_CORS_404, ok(STAR)),
+        },
+        "allowed",
+        expect_preflight=True,
+    ),
+    Case(
+        "r6-302-no-location-final",
+        "§6",
+        "a 302 without Location is the final response; ACAO * allows it",
+        fetch(),
+        {"": route(actual=Reply(302, (TEXT, STAR), "no location"))},
+        "allowed",
+        expect_preflight=False,
+    ),
+    Case(
+        "r6-302-no-location-no-acao",
+        "§6",
+        "a 302 without Location and without ACAO",
+        fetch(),
+        {"": route(actual=Reply(302, (TEXT,), "no location"))},
+        "blocked:MissingAllowOriginHeader",
+        expect_preflight=False,
+    ),
+    Case(
+        "r6-hop-acao-final-missing",
+        "§6",
+        "the redirect hop has ACAO *, the final response (same API origin) has none",
+        fetch(),
+        {"": route(actual=Reply(302, (STAR, ("Location", "{self}{path}/b")))), "b": route(actual=ok())},
+        "blocked:MissingAllowOriginHeader",
+        expect_preflight=False,
+    ),
+    Case(
+        "r6-taint-credentials-no-acac",
+        "§6",
+        "credentialed api1 -> api2 with ACAO null but no ACAC on the final response",
+        fetch(credentials="include"),
+        {
+            "": route(actual=Reply(302, (ECHO, CRED, ("Location", "{api2}{path}/b")))),
+            "b": route(actual=ok((ACAO, "null"))),
+        },
+        "blocked:InvalidAllowCredentials",
+        expect_preflight=False,
+    ),
+    Case(
+        "r6-taint-credentials-star",
+        "§6",
+        "credentialed api1 -> api2 with ACAO * + ACAC true",
+        fetch(credentials="include"),
+        {
+            "": route(actual=Reply(302, (ECHO, CRED, ("Location", "{api2}{path}/b")))),
+            "b": route(actual=ok(STAR, CRED)),
+        },
+        "blocked:WildcardOriginNotAllowed",
+        expect_preflight=False,
+    ),
+    Case(
+        "r6-taint-credentials-echo",
+        "§6",
+        "credentialed api1 -> api2, which echoes Origin: null with ACAC true",
+        fetch(credentials="include"),
+        {
+            "": route(actual=Reply(302, (ECHO, CRED, ("Location", "{api2}{path}/b")))),
+            "b": route(actual=ok(ECHO, CRED)),
+        },
+        "allowed",
+        expect_preflight=False,
+    ),
+    Case(
+        "r6-credentials-hop-star",
+        "§6",
+        "credentialed request whose redirect hop says ACAO *",
+        fetch(credentials="include"),
+        {
+            "": route(actual=Reply(302, (STAR, CRED, ("Location", "{self}{path}/b")))),
+            "b": route(actual=ok(ECHO, CRED)),
+        },
+        "blocked:WildcardOriginNotAllowed",
+        expect_preflight=False,
+    ),
+    Case(
+        "r6-redirect-20-hops",
+        "§6",
+        "20 redirects (the limit) and then a 200 with ACAO *",
+        fetch(),
+        {"": route(actual=[Reply(302, (STAR, ("Location", "{self}{path}")))] * 20 + [ok(STAR)])},
+        "allowed",
+        expect_preflight=False,
+    ),
+    Case(
+        "r6-redirect-loop",
+        "§6",
+        "a redirect loop: the 21st redirect fails with net::ERR_TOO_MANY_REDIRECTS",
+        fetch(),
+        {"": route(actual=Reply(302, (STAR, ("Location", "{self}{path}"))))},
+        "error:net::ERR_TOO_MANY_REDIRECTS",
+        expect_preflight=False,
+    ),
+    Case(
+        "r6-redirect-to-data",
+        "§6",
+        "a redirect to a data: URL",
+        fetch(),
+        {"": route(actual=Reply(302, (STAR, ("Location", "data:text/plain,hi"))))},
+        "error:net::ERR_UNSAFE_REDIRECT",
+        expect_preflight=False,
+    ),
+    Case(
+        "r6-two-locations",
+        "§6",
+        "a redirect with two different Location lines",
+        fetch(),
+        {
+            "": route(
+                actual=Reply(302, (STAR, ("Location", "{self}{path}/b"), ("Location", "{self}{path}/c")))
+            ),
+            "b": route(actual=ok(STAR)),
+            "c": route(actual=ok(STAR)),
+        },
+        "error:net::ERR_RESPONSE_HEADERS_MULTIPLE_LOCATION",
+        expect_preflight=False,
+    ),
+    Case(
+        "r6-mode-error",
+        "§6",
+        "fetch redirect: 'error' meets a 302 (with ACAO *)",
+        fetch(redirect="error"),
+        {"": route(actual=Reply(302, (STAR, ("Location", "{api2}{path}/b")))), "b": route(actual=ok(STAR))},
+        "error:net::ERR_FAILED",
+        expect_preflight=False,
+        capture_limits=("redirect-mode",),
+    ),
+    Case(
+        "r6-mode-manual-no-acao",
+        "§6",
+        "fetch redirect: 'manual': the redirect response still gets the CORS check",
+        fetch(redirect="manual"),
+        {"": route(actual=Reply(302, (("Location", "{api2}{path}/b"),))), "b": route(actual=ok(STAR))},
+        "blocked:MissingAllowOriginHeader",
+        expect_preflight=False,
+    ),
+    Case(
+        "r6-mode-manual-ok",
+        "§6",
+        "fetch redirect: 'manual' with ACAO * on the redirect: an opaque-redirect response",
+        fetch(redirect="manual"),
+        {"": route(actual=Reply(302, (STAR, ("Location", "{api2}{path}/b")))), "b": route(actual=ok(STAR))},
+        "allowed",
+        expect_preflight=False,
+        capture_limits=("redirect-mode",),
+    ),
+]
+
+ETAG = ("ETag", '"v1"')
+REVALIDATE = ("Cache-Control", "no-cache")
+
+
+def revalidation_pair(name: str, title: str, not_modified: Reply, expect: str) -> list[Case]:
+    """A cacheable 200 (ETag, no-cache, ACAO *), then the same GET, which Chromium revalidates
+    (If-None-Match) and the server answers with `not_modified`."""
+    return [
+        Case(
+            f"r6-{name}-first",
+            "§6",
+            "GET, 200 with ACAO *, ETag and Cache-Control no-cache",
+            fetch(),
+            {"": route(actual=[ok(STAR, ETAG, REVALIDATE), not_modified])},
+            "allowed",
+            path=f"reval-{name}",
+            expect_preflight=False,
+        ),
+        Case(
+            f"r6-{name}-again",
+            "§6",
+            title,
+            fetch(),
+            {},
+            expect,
+            path=f"reval-{name}",
+            expect_preflight=False,
+        ),
+    ]
+
+
+R6B += [
+    *revalidation_pair(
+        "revalidate-304-no-acao",
+        "the revalidation's 304 has no ACAO: the stored ACAO * still applies",
+        Reply(304, (ETAG, REVALIDATE)),
+        "allowed",
+    ),
+    *revalidation_pair(
+        "revalidate-304-mismatch",
+        "the revalidation's 304 says ACAO other.example: it updates the stored headers, and is checked",
+        Reply(304, (ETAG, REVALIDATE, (ACAO, "http://other.example"))),
+        "allowed",
+    ),
+]
+
+# §7 again: more ACAO and ACAC spellings
+
+A7B = [
+    access(
+        "a7-subdomain-wildcard",
+        "ACAO 'https://*.example'",
+        "blocked:AllowOriginMismatch",
+        (ACAO, "https://*.example"),
+    ),
+    access("a7-star-padded", "ACAO ' * ' (trimmed to *)", "allowed", (ACAO, " * ")),
+    access("a7-star-list", "ACAO '*, *'", "blocked:MultipleAllowOriginValues", (ACAO, "*, *")),
+    access("a7-star-two-lines", "ACAO * on two lines", "blocked:MultipleAllowOriginValues", STAR, STAR),
+    access(
+        "a7-echo-and-star", "ACAO echo and * on two lines", "blocked:MultipleAllowOriginValues", ECHO, STAR
+    ),
+    access("a7-trailing-comma", "ACAO '<page>,'", "blocked:MultipleAllowOriginValues", (ACAO, "{page},")),
+    access(
+        "a7-non-ascii-latin1",
+        "ACAO with a Latin-1 byte (0xFC) in the host",
+        "blocked:InvalidAllowOriginValue",
+        (ACAO, "http://b\xfccher.example"),
+    ),
+    access(
+        "a7-non-ascii-utf8",
+        "ACAO = page origin followed by UTF-8 bytes",
+        "blocked:InvalidAllowOriginValue",
+        (ACAO, "{page}\xc3\xbc"),
+    ),
+    access(
+        "a7-non-ascii-idn",
+        "ACAO 'http://bücher.example' sent as UTF-8 bytes (a valid IDN host)",
+        "blocked:AllowOriginMismatch",
+        (ACAO, "http://b\xc3\xbccher.example"),
+    ),
+    access(
+        "a7-tab-in-host",
+        "ACAO with a tab inside (the URL parser drops it, the comparison does not)",
+        "blocked:AllowOriginMismatch",
+        (ACAO, "http://{host}\t:{page_port}"),
+    ),
+    access("a7-tab-trailing", "ACAO with a trailing tab (trimmed)", "allowed", (ACAO, "{page}\t")),
+    access("a7-null-upper", "ACAO 'NULL'", "blocked:InvalidAllowOriginValue", (ACAO, "NULL")),
+    access(
+        "a7-https-scheme",
+        "ACAO with https instead of http",
+        "blocked:AllowOriginMismatch",
+        (ACAO, "https://{host}:{page_port}"),
+    ),
+    access("a7-query", "ACAO with a '?'", "blocked:AllowOriginMismatch", (ACAO, "{page}?")),
+    access(
+        "a7-sandbox-null-credentials",
+        "sandboxed origin, credentials include, ACAO null + ACAC true",
+        "allowed",
+        (ACAO, "null"),
+        CRED,
+        frame="sandbox",
+        credentials="include",
+    ),
+    access(
+        "a7-sandbox-null-credentials-no-acac",
+        "sandboxed origin, credentials include, ACAO null without ACAC",
+        "blocked:InvalidAllowCredentials",
+        (ACAO, "null"),
+        frame="sandbox",
+        credentials="include",
+        param="",
+    ),
+    access(
+        "a7-sandbox-star-credentials",
+        "sandboxed origin, credentials include, ACAO *",
+        "blocked:WildcardOriginNotAllowed",
+        STAR,
+        CRED,
+        frame="sandbox",
+        credentials="include",
+    ),
+    access(
+        "a7-acac-padded", "ACAC ' true ' (trimmed)", "allowed", ECHO, (ACAC, " true "), credentials="include"
+    ),
+    access(
+        "a7-acac-two-lines-case",
+        "ACAC 'true' and 'True' on two lines",
+        "blocked:InvalidAllowCredentials",
+        ECHO,
+        CRED,
+        (ACAC, "True"),
+        credentials="include",
+        param="true, True",
+    ),
+    access(
+        "a7-acac-quoted",
+        "ACAC '\"true\"'",
+        "blocked:InvalidAllowCredentials",
+        ECHO,
+        (ACAC, '"true"'),
+        credentials="include",
+    ),
+    access(
+        "a7-acac-empty",
+        "ACAC with an empty value",
+        "blocked:InvalidAllowCredentials",
+        ECHO,
+        (ACAC, ""),
+        credentials="include",
+        param="",
+    ),
+    access(
+        "a7-acac-one", "ACAC '1'", "blocked:InvalidAllowCredentials", ECHO, (ACAC, "1"), credentials="include"
+    ),
+    access(
+        "a7-acao-checked-before-acac",
+        "credentialed, ACAO another origin and ACAC absent: ACAO is reported",
+        "blocked:AllowOriginMismatch",
+        (ACAO, "http://other.example"),
+        credentials="include",
+    ),
+]
+
+_TWINNED_B = _by_id(A7B + P1 + P5B + R6B)
+X8B = [
+    xhr_twin(_TWINNED_B[cid])
+    for cid in (
+        "a7-star-list",
+        "a7-null-upper",
+        "a7-non-ascii-utf8",
+        "a7-acac-two-lines-case",
+        "a7-sandbox-star-credentials",
+        "a7-acac-padded",
+        "p1-preflight-close",
+        "p5-acac-capital",
+        "r6-put-307-cross-preflight-page",
+        "r6-taint-credentials-star",
+        "r6-redirect-loop",
+    )
+] + [
+    xhr_twin(_TWINNED[cid])
+    for cid in (
+        "a7-credentials-ok",
+        "a7-acac-absent",
+        "a7-acac-twice",
+        "p5-credentials-ok",
+        "r6-taint-credentials-null",
+    )
+]
+
+
+# ---------------------------------------------------------------------------------------------
 # the table
 
 
@@ -1354,7 +2805,9 @@ def _fix_shared_routes(cases: list[Case]) -> list[Case]:
     return cases
 
 
-CASES: list[Case] = _fix_shared_routes(S1 + S2 + S4 + P5 + R6 + A7 + X8)
+CASES: list[Case] = _fix_shared_routes(
+    S1 + S2 + S4 + P5 + R6 + A7 + X8 + E8 + S2B + C4B + P1 + P5B + R6B + A7B + X8B
+)
 BY_ID: dict[str, Case] = _by_id(CASES)
 if len(BY_ID) != len(CASES):
     raise ValueError("duplicate case ids")

@@ -48,7 +48,21 @@ CHROMIUM_FLAGS = (
 COOKIE = "sid=oracle-cookie"
 LOOPBACK_ONLY = "~d 127.0.0.1"  # mitmproxy filter expression: flows to 127.0.0.1
 Target = Literal["page", "api1", "api2"]
-Api = Literal["fetch", "xhr", "img", "script", "link", "font", "video", "eventsource", "iframe", "form"]
+Api = Literal[
+    "fetch",
+    "xhr",
+    "beacon",
+    "img",
+    "script",
+    "module",
+    "link",
+    "font",
+    "video",
+    "audio",
+    "eventsource",
+    "iframe",
+    "form",
+]
 BodyKind = Literal["text", "blob", "formdata", "urlsearchparams", "arraybuffer"]
 Abort = Literal["", "close", "reset"]
 Frame = Literal["main", "sandbox"]
@@ -128,7 +142,9 @@ class Hit:
 RUNNER_JS = r"""
 function makeBody(s) {
   const text = s.body === null ? '' : s.body;
-  if (s.body_kind === 'blob') return s.body_type === null ? new Blob([text]) : new Blob([text], {type: s.body_type});
+  if (s.body_kind === 'blob') {
+    return s.body_type === null ? new Blob([text]) : new Blob([text], {type: s.body_type});
+  }
   if (s.body_kind === 'formdata') { const f = new FormData(); f.append('q', text); return f; }
   if (s.body_kind === 'urlsearchparams') return new URLSearchParams({q: text});
   if (s.body_kind === 'arraybuffer') return new TextEncoder().encode(text).buffer;
@@ -164,18 +180,22 @@ window.runCase = async function (s) {
         x.onerror = () => { done({error: 'XMLHttpRequest error event'}); resolve(); };
         x.send(s.body === null ? null : makeBody(s));
       });
-    } else if (s.api === 'img' || s.api === 'script' || s.api === 'link') {
+    } else if (s.api === 'beacon') {
+      // sendBeacon only queues the request; the driver waits for it in CDP.
+      done({ok: navigator.sendBeacon(s.url, s.body === null ? null : makeBody(s))});
+    } else if (s.api === 'img' || s.api === 'script' || s.api === 'module' || s.api === 'link') {
       await new Promise((resolve) => {
-        const el = document.createElement(s.api);
+        const el = document.createElement(s.api === 'module' ? 'script' : s.api);
+        if (s.api === 'module') el.type = 'module';  // module scripts are always cors mode
         if (s.crossorigin !== null) el.setAttribute('crossorigin', s.crossorigin);
         el.onload = () => { done({ok: true}); resolve(); };
         el.onerror = () => { done({error: s.api + ' error event'}); resolve(); };
         if (s.api === 'link') { el.rel = 'stylesheet'; el.href = s.url; } else { el.src = s.url; }
         (s.api === 'link' ? document.head : document.body).appendChild(el);
       });
-    } else if (s.api === 'video') {
+    } else if (s.api === 'video' || s.api === 'audio') {
       await new Promise((resolve) => {
-        const el = document.createElement('video');
+        const el = document.createElement(s.api);
         if (s.crossorigin !== null) el.setAttribute('crossorigin', s.crossorigin);
         el.preload = 'auto';
         el.muted = true;
@@ -300,7 +320,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if not no_body:
             self.wfile.write(body)
-
 
     def _abort(self, how: Abort) -> None:
         """Answer nothing: close the connection (FIN) or reset it (RST)."""
@@ -573,9 +592,11 @@ class RequestSpec:
     `credentials`: for fetch, the RequestInit value (None = default, i.e. same-origin); for XHR,
     "include" sets `withCredentials`. `target` is the origin it goes to; `frame` "sandbox" runs it
     from a sandboxed iframe (opaque origin, `Origin: null`). `upload_listener` makes an XHR
-    cors-with-forced-preflight. `crossorigin` is the element attribute for img/script/link/video
-    (None: absent, so no-cors; "" or "anonymous"; "use-credentials"). `body_kind` builds the body
-    from `body` as a string, Blob (of `body_type`), FormData, URLSearchParams or ArrayBuffer.
+    cors-with-forced-preflight. `crossorigin` is the element attribute for img/script/link/video/
+    audio (None: absent, so no-cors; "" or "anonymous"; "use-credentials"); "module" is a
+    `<script type=module>` (always cors), "beacon" is `navigator.sendBeacon(url, body)`.
+    `body_kind` builds the body from `body` as a string, Blob (of `body_type`), FormData,
+    URLSearchParams or ArrayBuffer; `keepalive` sets fetch's keepalive flag.
     """
 
     api: Api = "fetch"
@@ -946,7 +967,7 @@ class ChromiumDriver:
         truth.cookie_sent = any("cookie" in h for h in main.wire_headers)
         truth.origin_header = first_headers.get("origin")
         truth.wire_headers = list(main.wire_headers)
-        if main.failed is not None:
+        if main.failed is not None and not _opaque_redirect(main, js):
             cors = main.failed.get("corsErrorStatus") or {}
             truth.error_text = main.failed.get("errorText")
             if cors:
@@ -958,13 +979,20 @@ class ChromiumDriver:
                 truth.outcome = "error"
                 truth.net_error = truth.error_text
             return truth
-        if not main.finished:
+        if not main.finished and not _opaque_redirect(main, js):
             truth.outcome = "error"
             truth.error_text = "no loadingFinished/loadingFailed within the settle timeout"
             return truth
         cross = frame_origin == "null" or any(origin_of(hop) != frame_origin for hop in main.hops)
         truth.outcome = "allowed" if _request_mode(spec, main, js) == "cors" and cross else "not-cors"
         return truth
+
+
+def _opaque_redirect(main: CdpRequest, js: Mapping[str, Any]) -> bool:
+    """fetch(redirect: 'manual') passed the redirect's CORS check and handed the page an
+    opaque-redirect response; Chromium then cancels the load (`net::ERR_ABORTED`, no CorsError)."""
+    failed = main.failed or {}
+    return js.get("type") == "opaqueredirect" and not failed.get("corsErrorStatus")
 
 
 def _request_mode(spec: RequestSpec, main: CdpRequest, js: Mapping[str, Any]) -> str:
@@ -982,9 +1010,17 @@ def _request_mode(spec: RequestSpec, main: CdpRequest, js: Mapping[str, Any]) ->
         return {"cors": "cors", "opaque": "no-cors", "basic": "same-origin"}.get(
             js.get("type") or "", "unknown"
         )
-    if spec.api in ("img", "script", "link", "video"):
+    if spec.api in ("img", "script", "link", "video", "audio"):
         return "no-cors" if spec.crossorigin is None else "cors"
-    return {"xhr": "cors", "font": "cors", "eventsource": "cors", "iframe": "navigate", "form": "navigate"}[spec.api]
+    modes = {
+        "xhr": "cors",
+        "module": "cors",
+        "font": "cors",
+        "eventsource": "cors",
+        "iframe": "navigate",
+        "form": "navigate",
+    }
+    return modes.get(spec.api, "unknown")  # sendBeacon: no-cors or cors by body type; Sec-Fetch-Mode says
 
 
 def write_json(path: str | os.PathLike[str], data: object) -> None:

@@ -28,7 +28,11 @@ TRUTH_SCHEMA = 1
 
 def observed(truth: Truth) -> str:
     """The truth in the same spelling as `Case.expect`."""
-    return f"blocked:{truth.error}" if truth.outcome == "blocked" else truth.outcome
+    if truth.outcome == "blocked":
+        return f"blocked:{truth.error}"
+    if truth.outcome == "error" and truth.net_error:
+        return f"error:{truth.net_error}"
+    return truth.outcome
 
 
 def surprises(case: Case, truth: Truth) -> list[str]:
@@ -120,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ids = [i for chunk in args.cases for i in chunk.split(",") if i]
     data = record(args.out, ids or None, echo=not args.quiet)
-    failed = [c["case"] for c in data["cases"] if c["outcome"] == "error"]
+    # A plain network error (net_error set) is Chromium's answer; "error" without one is not.
+    failed = [c["case"] for c in data["cases"] if c["outcome"] == "error" and not c.get("net_error")]
     print(
         f"{len(data['cases'])} cases in {data['seconds']}s with Chromium {data['chromium']}; "
         f"{len(data['surprises'])} surprises; {len(failed)} without a truth -> {Path(args.out) / 'truth.json'}",
