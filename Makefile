@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 NODE_DIR := tests/e2e/servers
 
-.PHONY: demo test unit e2e install test-deps chromium node bench clean
+.PHONY: demo test unit e2e compat install test-deps chromium node bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,18 @@ unit: $(VENV)/.test-installed
 e2e: test-deps
 	$(PY) -m pytest tests/e2e
 
+## make compat: the unit suite on Python 3.12+, where pip resolves mitmproxy 12 (skipped without one)
+PY312 ?= $(firstword $(shell command -v python3.13 python3.12 2>/dev/null | grep -v shims) \
+	$(wildcard $(HOME)/.pyenv/versions/3.1[23]*/bin/python3))
+compat:
+	@if [ -z "$(PY312)" ]; then echo "compat: no Python 3.12+ found; skipped"; exit 0; fi; \
+	set -e; $(PY312) -m venv .venv-compat; \
+	.venv-compat/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"; \
+	.venv-compat/bin/python -c "import sys, mitmproxy.version as v; print('compat: Python', sys.version.split()[0], 'mitmproxy', v.VERSION)"; \
+	.venv-compat/bin/python -m pytest -q -p no:cacheprovider tests/unit
+
 bench: $(VENV)/.test-installed
 	$(PY) benchmarks/bench_har.py
 
 clean:
-	rm -rf $(VENV) $(NODE_DIR)/node_modules .pytest_cache
+	rm -rf $(VENV) .venv-compat $(NODE_DIR)/node_modules .pytest_cache

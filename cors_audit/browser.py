@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from cors_audit.messages import console_message
-from cors_audit.model import REDIRECT_STATUSES, Exchange, Headers, Message, Verdict
-from cors_audit.origin import NULL, origin_of, parse_url_origin
+from cors_audit.model import REDIRECT_STATUSES, Credentials, Exchange, Headers, Message, Verdict
+from cors_audit.origin import NULL, origin_of
 
 # §1.4: names the page cannot set; on the wire they were added by the browser (Chromium kForbiddenHeaderNames).
 FORBIDDEN_HEADER_NAMES = frozenset(
@@ -391,22 +391,22 @@ def initiator_of(message: Message) -> str | None:
     return _DEST_KINDS.get(dest)
 
 
-def credentials_of(message: Message) -> tuple[str, str]:
+def credentials_of(message: Message) -> tuple[Credentials, str]:
     """Inferred credentials mode of an actual request, with the reason (§0.6, DESIGN)."""
     if "cookie" in message.request_headers:
         return "include", "credentials mode inferred as 'include' from the Cookie header"
     return "omit", "credentials mode inferred as 'omit': no Cookie header was sent"
 
 
-def credentials_of_hops(hops: list[Message], page_origin: str | None) -> tuple[str, str]:
+def credentials_of_hops(hops: list[Message], page_origin: str | None) -> tuple[Credentials, str]:
     """Credentials mode read from the hops that left the page's origin.
 
     The default mode 'same-origin' sends cookies to the page's own origin only, so a Cookie on a
     same-origin first hop says nothing about the cross-origin hops after a redirect.
     """
-    cross = [hop for hop in hops if page_origin is None or page_origin == NULL or origin_of(hop.url) != page_origin]
-    return credentials_of((cross or hops)[0] if not any("cookie" in h.request_headers for h in cross)
-                          else next(h for h in cross if "cookie" in h.request_headers))
+    cross = [hop for hop in hops if page_origin in (None, NULL) or origin_of(hop.url) != page_origin]
+    with_cookie = next((hop for hop in cross if "cookie" in hop.request_headers), None)
+    return credentials_of(with_cookie or (cross or hops)[0])
 
 
 # ---- the verdict for one exchange ----

@@ -7,8 +7,8 @@ and one line on stderr. No traceback reaches the user unless `--traceback` asks 
 from __future__ import annotations
 
 import argparse
-import gc
 import enum
+import gc
 import io
 import os
 import sys
@@ -122,7 +122,6 @@ def program(args: argparse.Namespace) -> ExitStatus:
 
 def report(args: argparse.Namespace) -> ExitStatus:
     """Read every input as one audit, print warnings and the summary, write the reports."""
-    from cors_audit.audit import analyze
 
     trusted = [_trusted_origin(value) for value in args.trusted_origin]
     outputs = _outputs(args)

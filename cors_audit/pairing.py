@@ -20,6 +20,7 @@ import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from cors_audit import browser
@@ -51,6 +52,13 @@ def _requested(preflight: Message) -> tuple[str, list[str]]:
     method = (headers.get("access-control-request-method") or "").strip(" \t")
     names = headers.get("access-control-request-headers") or ""
     return method, sorted({n.strip(" \t").lower() for n in names.split(",") if n.strip(" \t")})
+
+
+class _Expiring(Protocol):
+    deadline: float
+
+
+_T = TypeVar("_T", bound=_Expiring)
 
 
 @dataclass(slots=True)
@@ -119,33 +127,23 @@ class Pairer:
             return []
         self._now = now
         out: list[Exchange] = []
-        for key in [k for k, items in self._held.items() if any(h.deadline < now for h in items)]:
-            keep = []
-            for held in self._held[key]:
-                if held.deadline < now:
-                    out.extend(self._finish_request(held.exchange, held.unsafe, preflight=None, searched=True))
-                else:
-                    keep.append(held)
-            self._set(self._held, key, keep)
-        for key in [k for k, items in self._pending.items() if any(p.deadline < now for p in items)]:
-            keep_p = []
-            for pending in self._pending[key]:
-                if pending.deadline < now:
-                    out.append(self._orphan(pending.preflight))
-                else:
-                    keep_p.append(pending)
-            self._set(self._pending, key, keep_p)
-        for key in [k for k, items in self._chains.items() if any(c.deadline < now for c in items)]:
-            keep_c = []
-            for chain in self._chains[key]:
-                if chain.deadline < now:
-                    out.append(self._close_chain(chain))
-                else:
-                    keep_c.append(chain)
-            self._set(self._chains, key, keep_c)
+        for held in self._expired(self._held, now):
+            out.extend(self._finish_request(held.exchange, held.unsafe, preflight=None, searched=True))
+        for pending in self._expired(self._pending, now):
+            out.append(self._orphan(pending.preflight))
+        for chain in self._expired(self._chains, now):
+            out.append(self._close_chain(chain))
         if self._fed % 256 == 0:
             self._cache = {k: v for k, v in self._cache.items() if v.expires >= now}
         return out
+
+    def _expired(self, table: dict[Any, list[_T]], now: float) -> list[_T]:
+        """Take out of `table` every item whose deadline has passed."""
+        gone: list[_T] = []
+        for key in [k for k, items in table.items() if any(i.deadline < now for i in items)]:
+            gone.extend(i for i in table[key] if i.deadline < now)
+            self._set(table, key, [i for i in table[key] if i.deadline >= now])
+        return gone
 
     def flush(self) -> list[Exchange]:
         """End of input: emit everything still waiting."""
