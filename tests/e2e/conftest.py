@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `tests.e2e.*` must import however pytest was started
     sys.path.insert(0, str(ROOT))
 
+from tests.e2e.expectations import Corpus
 from tests.e2e.harness import CHROMIUM, CaseServer, venv_bin
 
 ORACLE_DIR_ENV = "CORS_AUDIT_ORACLE_DIR"
@@ -58,19 +59,17 @@ def case_server() -> Iterator[CaseServer]:
 
 @dataclass
 class OracleRun:
-    """A recorded corpus: the proxy's HAR and Chromium's truth, indexed by case id."""
+    """A recorded corpus: the proxy's HAR and Chromium's truth (`corpus`, indexed by case id)."""
 
     folder: Path
     har: Path
     truth: dict[str, Any]
-    by_case: dict[str, dict[str, Any]] = field(default_factory=dict)
+    corpus: Corpus
 
     @classmethod
     def load(cls, folder: Path) -> OracleRun:
         truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
-        run = cls(folder, folder / truth.get("har", "proxy.har"), truth)
-        run.by_case = {item["case"]: item for item in truth["cases"]}
-        return run
+        return cls(folder, folder / truth.get("har", "proxy.har"), truth, Corpus(truth["cases"]))
 
 
 @pytest.fixture(scope="session")
