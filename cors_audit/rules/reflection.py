@@ -3,7 +3,7 @@
 Captures hold only the origins the application really uses, normally trusted ones, so an echoed
 Origin proves nothing by itself: an endpoint that echoes its one legitimate origin is an allowlist
 doing its job. Reflection is proven passively only when one endpoint echoes two or more distinct
-sites other than its own, or an origin outside the trusted origins the user declared.
+sites other than its own and refuses none, or an origin outside the trusted origins the user declared.
 
 Without `Access-Control-Allow-Credentials: true`, reflection exposes exactly what `*` exposes
 (no credentialed read either way), so `reflected-origin` is ranked like `wildcard-origin`: info,
@@ -40,6 +40,23 @@ def echoed(group: list[Observation]) -> list[Observation]:
     ]
 
 
+def refused(group: list[Observation], own_site: str) -> bool:
+    """The endpoint answered some foreign origin without granting it: an allowlist, not reflection.
+
+    Several echoed origins then mean several allowed origins. Error responses do not count: a 404
+    page often carries no CORS headers whatever the policy.
+    """
+    return any(
+        o.origin not in (None, "null")
+        and site_key(o.origin or "") != own_site
+        and o.status is not None
+        and o.status < 400
+        and not o.echoes
+        and o.acao != "*"
+        for o in group
+    )
+
+
 def proven_reflections(
     traffic: Traffic, context: RuleContext
 ) -> dict[Endpoint, tuple[list[Observation], str]]:
@@ -69,7 +86,7 @@ def proven_reflections(
         own = site_key(endpoint[0])
         foreign = [o for o in echoes if site_key(o.origin or "") != own]
         sites = {site_key(o.origin or "") for o in foreign}
-        if len(sites) >= 2:
+        if len(sites) >= 2 and not refused(group, own):
             names = sorted({o.origin or "" for o in foreign})
             why = f"Access-Control-Allow-Origin echoed {len(sites)} distinct cross-site origins "
             why += f"({_join(names)})."

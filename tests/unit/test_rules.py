@@ -162,6 +162,21 @@ CASES = [
         nothing_above_info=True,
     ),
     Case(
+        "FP: two allowed origins echoed while a third is refused is an allowlist, not reflection",
+        [
+            get(B, echo(B, extra=VARY)),
+            get(OTHER, echo(OTHER, extra=VARY)),
+            get(EVIL, [("Vary", "Origin")]),
+        ],
+        {"reflected-origin-credentials": None, "reflected-origin": None},
+        nothing_above_info=True,
+    ),
+    Case(
+        "a refusal on an error page does not disprove reflection",
+        [get(B, echo(B, extra=VARY)), get(OTHER, echo(OTHER, extra=VARY)), get(EVIL, [], status=404)],
+        {"reflected-origin-credentials": C},
+    ),
+    Case(
         "FP: a 404 page with reflected origin ranks lower (critical -> high)",
         [get(B, echo(B, extra=VARY), status=404), get(EVIL, echo(EVIL, extra=VARY), status=404)],
         {"reflected-origin-credentials": H},
