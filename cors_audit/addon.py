@@ -567,11 +567,11 @@ def write_report(
     """
     from cors_audit.audit import analyze
     from cors_audit.report import write_reports
-    from cors_audit.sources import open_capture
+    from cors_audit.sources import open_capture, tolerant
 
     warnings: list[str] = []
     audit = analyze(
-        open_capture(str(capture_path), warnings),
+        tolerant(open_capture(str(capture_path), warnings), warnings),
         inputs=[str(capture_path)],
         trusted_origins=trusted_origins,
         redact=redact,

@@ -165,7 +165,8 @@ def _report(
             written = _write(audit, outputs, report_data, redact=redact)
 
     for warning in audit.warnings:
-        _warn(warning)
+        if warning not in reading.problems:
+            _warn(warning)
     for problem in reading.problems:
         _error(problem)
     if not audit.inputs:
@@ -224,7 +225,9 @@ class _Reading:
         line = _one_line(line)
         self.failed.add(path)
         self.problems.append(line)
-        if self.read.get(path):
+        if getattr(sys.exc_info()[1], "partial", False):
+            self.warnings.append(line)  # for the report; printed once, as the error it is
+        elif self.read.get(path):
             self.warnings.append(f"{line}; analyzed only the {self.read[path]} messages before it")
 
 

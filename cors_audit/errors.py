@@ -9,10 +9,11 @@ class InputError(Exception):
     `place` says where in the file (e.g. "line 3 column 7", "entry 12", "byte 4096").
     """
 
-    def __init__(self, file: str, problem: str, place: str | None = None) -> None:
+    def __init__(self, file: str, problem: str, place: str | None = None, *, partial: bool = False) -> None:
         self.file = file
         self.problem = problem
         self.place = place
+        self.partial = partial  # raised at the end: every good entry before or around it was read
         super().__init__(f"{file}: {place}: {problem}" if place else f"{file}: {problem}")
 
 

@@ -39,6 +39,28 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
+DAMAGE = frozenset(
+    {
+        "truncated", "malformed", "tail", "bad-json", "not-object", "bad-line", "no-request", "no-url",
+        "no-method", "bad-method", "bad-url", "bad-status", "bad-response", "bad-flow", "bad-header",
+        "bad-headers",
+    }
+)
+
+
+def tolerant(messages: Iterator[Message], warnings: list[str]) -> Iterator[Message]:
+    """Every good message; damage found part-way becomes one more warning instead of an error.
+
+    For readers that must produce a report whatever the file holds (the addon at shutdown).
+    """
+    try:
+        yield from messages
+    except InputError as error:
+        if not error.partial:
+            raise
+        warnings.append(str(error))
+
+
 class WarningLog:
     """Collects recoverable problems of one file; `flush` writes one line per kind of problem.
 
@@ -62,16 +84,37 @@ class WarningLog:
     def __bool__(self) -> bool:
         return bool(self._first)
 
+    def damage(self) -> tuple[str, str, str] | None:
+        """(kind, place, problem) of the first problem that makes the file itself bad input.
+
+        A cut-off file, invalid JSON or entries without the fields every producer writes are the
+        file's fault: the CLI says so and exits 2, after every good entry was analyzed. Bytes that
+        are not UTF-8, a missing time or a last line cut by a crash are facts of real traffic and
+        stay warnings.
+        """
+        for kind, (place, problem) in self._first.items():
+            if kind in DAMAGE:
+                return kind, place, self._counted(kind, problem)
+        return None
+
+    def raise_damage(self, warnings: list[str]) -> None:
+        """Flush the warnings; raise the first damage as a partial InputError (good entries were read)."""
+        damage = self.damage()
+        self.flush(warnings, skip=damage[0] if damage else None)
+        if damage is not None:
+            raise InputError(self.file, damage[2], damage[1] or None, partial=True)
+
     def first_problem(self) -> tuple[str, str] | None:
         """(place, problem) of the first kind recorded, for an InputError when nothing was usable."""
         for kind, (place, problem) in self._first.items():
             return place, self._counted(kind, problem)
         return None
 
-    def flush(self, warnings: list[str], *, skip_first: bool = False) -> None:
-        """Append the lines to `warnings`; `skip_first` when the first problem became an InputError."""
+    def flush(self, warnings: list[str], *, skip_first: bool = False, skip: str | None = None) -> None:
+        """Append the lines to `warnings`; `skip_first` when the first problem became an InputError,
+        `skip` for the kind that did."""
         for number, (kind, (place, problem)) in enumerate(self._first.items()):
-            if skip_first and number == 0:
+            if (skip_first and number == 0) or kind == skip:
                 continue
             problem = self._counted(kind, problem)
             warnings.append(f"{self.file}: {place}: {problem}" if place else f"{self.file}: {problem}")

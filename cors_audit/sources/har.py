@@ -483,10 +483,13 @@ def _entries(walker: _Walker, ctx: _Context, warnings: list[str]) -> Iterator[Me
     finally:
         walker.close()
         fatal = log.first_problem() if yielded == 0 and (index > 0 or stopped) else None
-        log.flush(warnings, skip_first=fatal is not None)
-    if fatal is not None:
-        place, problem = fatal
-        raise InputError(ctx.path, f"no usable entry: {problem}", place)
+        if fatal is not None:
+            log.flush(warnings, skip_first=True)
+    if fatal is None:
+        log.raise_damage(warnings)  # after the last good entry: the file is still bad input
+        return
+    place, problem = fatal
+    raise InputError(ctx.path, f"no usable entry: {problem}", place)
 
 
 def _check_tail(walker: _Walker, log: WarningLog, count: int) -> None:

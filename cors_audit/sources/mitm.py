@@ -130,9 +130,12 @@ def _flows(
     finally:
         stream.close()
         fatal = log.first_problem() if read == 0 and log and not only_tcp else None
-        log.flush(warnings, skip_first=fatal is not None)
-    if fatal is not None:
-        raise InputError(path, f"no usable flow: {fatal[1]}", fatal[0])
+        if fatal is not None:
+            log.flush(warnings, skip_first=True)
+    if fatal is None:
+        log.raise_damage(warnings)  # after the last good flow: the file is still bad input
+        return
+    raise InputError(path, f"no usable flow: {fatal[1]}", fatal[0])
 
 
 def _reason(error: Exception) -> str:

@@ -339,10 +339,25 @@ def test_bad_input_wins_over_findings(
     assert run("report", capture, not_a_har, "--quiet", "--fail-on", "low") == ExitStatus.ERROR
 
 
-def test_source_warnings_are_printed_and_kept_in_the_report(tmp_path: Path, capsys) -> None:
+def test_a_damaged_entry_is_bad_input_yet_every_good_entry_is_analyzed(tmp_path: Path, capsys) -> None:
     entry_without_url = cors_get("/x", 2)
     del entry_without_url["request"]["url"]
     capture = write_har(tmp_path / "partial.har", [cors_get("/a", 0), entry_without_url, cors_get("/b", 3)])
+
+    status = run("report", capture, "--json", "out.json", "--quiet")
+
+    err = capsys.readouterr().err.splitlines()
+    report = json.loads(Path("out.json").read_text())
+    assert status == ExitStatus.ERROR
+    assert err == [f"cors-audit: error: {capture}: entry 1: missing request.url; entry skipped"]
+    assert report["warnings"] == [err[0].removeprefix("cors-audit: error: ")]
+    assert report["summary"]["messages"] == 2
+
+
+def test_source_warnings_are_printed_and_kept_in_the_report(tmp_path: Path, capsys) -> None:
+    entry_without_time = cors_get("/x", 2)
+    del entry_without_time["startedDateTime"]
+    capture = write_har(tmp_path / "partial.har", [cors_get("/a", 0), entry_without_time, cors_get("/b", 3)])
 
     status = run("report", capture, "--json", "out.json", "--quiet")
 
@@ -355,7 +370,7 @@ def test_source_warnings_are_printed_and_kept_in_the_report(tmp_path: Path, caps
     assert report["warnings"] and report["warnings"] == [
         w.removeprefix("cors-audit: warning: ") for w in warnings
     ]
-    assert report["summary"]["messages"] == 2
+    assert report["summary"]["messages"] == 3
 
 
 def test_unwritable_output_is_one_error_line(capture: Path, capsys) -> None:

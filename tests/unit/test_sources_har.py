@@ -26,8 +26,16 @@ API = "https://api.example.test"
 
 
 def read(path: Path | str) -> tuple[list[Message], list[str]]:
+    """Messages and problem lines; a damaged file raises once every good entry was yielded, with its
+    first damage, which leads the lines here (the CLI prints it as an error and exits 2)."""
     warnings: list[str] = []
-    messages = list(open_capture(str(path), warnings))
+    messages: list[Message] = []
+    try:
+        messages.extend(open_capture(str(path), warnings))
+    except InputError as error:
+        if not error.partial:
+            raise
+        warnings.insert(0, str(error))
     return messages, warnings
 
 

@@ -23,8 +23,17 @@ HAR_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "har"
 
 
 def read(path: Path | str) -> tuple[list[Message], list[str]]:
+    """Messages and problem lines; a damaged file raises once every good entry was yielded, with its
+    first damage, which leads the lines here (the CLI prints it as an error and exits 2)."""
     warnings: list[str] = []
-    return list(open_capture(str(path), warnings)), warnings
+    messages: list[Message] = []
+    try:
+        messages.extend(open_capture(str(path), warnings))
+    except InputError as error:
+        if not error.partial:
+            raise
+        warnings.insert(0, str(error))
+    return messages, warnings
 
 
 def message(**fields: object) -> Message:
