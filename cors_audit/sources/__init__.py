@@ -53,12 +53,13 @@ def tolerant(messages: Iterator[Message], warnings: list[str]) -> Iterator[Messa
 
     For readers that must produce a report whatever the file holds (the addon at shutdown).
     """
+    start = len(warnings)
     try:
         yield from messages
     except InputError as error:
         if not error.partial:
             raise
-        warnings.append(str(error))
+        warnings.insert(start, str(error))  # the file's first damage leads its lines
 
 
 class WarningLog:

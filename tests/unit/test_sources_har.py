@@ -18,7 +18,7 @@ import pytest
 
 from cors_audit.errors import InputError
 from cors_audit.model import Message
-from cors_audit.sources import line_column, open_capture
+from cors_audit.sources import line_column, open_capture, tolerant
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "har"
 APP = "https://app.example.test"
@@ -26,17 +26,9 @@ API = "https://api.example.test"
 
 
 def read(path: Path | str) -> tuple[list[Message], list[str]]:
-    """Messages and problem lines; a damaged file raises once every good entry was yielded, with its
-    first damage, which leads the lines here (the CLI prints it as an error and exits 2)."""
+    """Messages and problem lines; a damaged file's first damage (the CLI's error line) leads them."""
     warnings: list[str] = []
-    messages: list[Message] = []
-    try:
-        messages.extend(open_capture(str(path), warnings))
-    except InputError as error:
-        if not error.partial:
-            raise
-        warnings.insert(0, str(error))
-    return messages, warnings
+    return list(tolerant(open_capture(str(path), warnings), warnings)), warnings
 
 
 # --- one fixture per producer ---------------------------------------------------------------------

@@ -13,7 +13,7 @@ from mitmproxy.test import tflow
 
 from cors_audit.errors import InputError
 from cors_audit.model import Headers, Message, Source
-from cors_audit.sources import open_capture
+from cors_audit.sources import open_capture, tolerant
 from cors_audit.sources.capture import CAPTURE_VERSION, header_line, message_to_record, record_to_message
 from cors_audit.sources.mitm import flow_to_message
 
@@ -23,17 +23,9 @@ HAR_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "har"
 
 
 def read(path: Path | str) -> tuple[list[Message], list[str]]:
-    """Messages and problem lines; a damaged file raises once every good entry was yielded, with its
-    first damage, which leads the lines here (the CLI prints it as an error and exits 2)."""
+    """Messages and problem lines; a damaged file's first damage (the CLI's error line) leads them."""
     warnings: list[str] = []
-    messages: list[Message] = []
-    try:
-        messages.extend(open_capture(str(path), warnings))
-    except InputError as error:
-        if not error.partial:
-            raise
-        warnings.insert(0, str(error))
-    return messages, warnings
+    return list(tolerant(open_capture(str(path), warnings), warnings)), warnings
 
 
 def message(**fields: object) -> Message:
