@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 NODE_DIR := tests/e2e/servers
 
-.PHONY: demo test unit e2e compat install test-deps chromium node bench clean
+.PHONY: demo test lint unit e2e compat install test-deps chromium node bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,13 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 test-deps: $(VENV)/.test-installed chromium node
 
 ## make test: install what the tests need (Python packages, Debian's chromium, npm packages) and run them all
-test: test-deps
+test: test-deps lint
 	$(PY) -m pytest
+
+## make lint: ruff and mypy over the package (STYLE.md: both clean)
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check cors_audit addons benchmarks
+	$(VENV)/bin/mypy
 
 unit: $(VENV)/.test-installed
 	$(PY) -m pytest tests/unit
