@@ -201,7 +201,7 @@ class CorsAudit:
         try:
             if self.scope is not None and not self.scope(flow):
                 return
-            message = message_from_flow(flow, self._capture_name(), self.stats["messages"] + 1)
+            message = flow_to_message(flow, self._capture_name(), self.stats["messages"] + 1)
             if not is_cors_relevant(message):
                 return
         except Exception as e:  # noqa: BLE001 - analysis must never raise into mitmproxy
@@ -438,11 +438,6 @@ class CaptureFile:
 
 
 # ---- pure helpers ----
-
-
-def message_from_flow(flow: http.HTTPFlow, source_file: str, index: int) -> Message:
-    """The core's view of one live flow (headers only), via the flow-file reader's converter."""
-    return flow_to_message(flow, source_file, index)
 
 
 def rule_input(exchange: Exchange) -> tuple[object, ...]:

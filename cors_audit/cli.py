@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import enum
 import gc
-import io
 import os
 import sys
 import traceback
@@ -172,12 +171,12 @@ def _report(
     if not audit.inputs:
         return ExitStatus.ERROR
     if not args.quiet:
-        from cors_audit.report.console import print_summary
+        from cors_audit.report.console import discard, print_summary
 
         try:
             print_summary(report_data)
         except BrokenPipeError:  # `cors-audit report ... | head`: the reader has seen enough
-            _discard_stdout()
+            discard(sys.stdout)
         for path in written:
             print(f"{PROG}: wrote {path}", file=sys.stderr)
 
@@ -354,16 +353,6 @@ class _LiveProgress(_Progress):
 
     def stage(self, description: str) -> None:
         self._display.update(self._task, description=description, detail="")
-
-
-def _discard_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush cannot fail on a closed pipe."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, io.UnsupportedOperation):
-        pass
 
 
 def _print_traceback(args: argparse.Namespace | None) -> bool:

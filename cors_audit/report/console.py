@@ -48,12 +48,17 @@ class _Console(Console):
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.file.fileno())
-            os.close(devnull)
-        except (OSError, ValueError, io.UnsupportedOperation):
-            pass
+        discard(self.file)
+
+
+def discard(stream: IO[str]) -> None:
+    """Point `stream` at /dev/null, so the interpreter's final flush cannot fail on a closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
 
 
 def render_summary(report: dict[str, Any], console: Console, *, max_rows: int = MAX_ROWS) -> None:

@@ -98,8 +98,17 @@ class WarningLog:
                 return kind, place, self._counted(kind, problem)
         return None
 
-    def raise_damage(self, warnings: list[str]) -> None:
-        """Flush the warnings; raise the first damage as a partial InputError (good entries were read)."""
+    def finish(self, warnings: list[str], *, usable: bool, what: str) -> None:
+        """End of the file: flush the lines, then raise when the file was bad input.
+
+        Nothing `usable` read and a problem recorded: "no usable {what}". Otherwise the first damage,
+        as a partial InputError raised after every good entry was yielded.
+        """
+        fatal = None if usable else self.first_problem()
+        if fatal is not None:
+            self.flush(warnings, skip_first=True)
+            place, problem = fatal
+            raise InputError(self.file, f"no usable {what}: {problem}", place or None)
         damage = self.damage()
         self.flush(warnings, skip=damage[0] if damage else None)
         if damage is not None:

@@ -219,14 +219,7 @@ def _records(path: str, buf: bytes | mmap.mmap, pos: int, warnings: list[str]) -
             log.add("empty", "", "no messages: the capture is empty")
     finally:
         _close(buf)
-        fatal = log.first_problem() if read == 0 and line_no > 1 and log and not empty else None
-        if fatal is not None:
-            log.flush(warnings, skip_first=True)
-    if fatal is None:
-        log.raise_damage(warnings)  # after the last good entry: the file is still bad input
-        return
-    place, problem = fatal
-    raise InputError(path, f"no usable record: {problem}", place)
+    log.finish(warnings, usable=read > 0 or line_no <= 1 or empty, what="record")
 
 
 def _json_problem(error: msgspec.DecodeError) -> str:

@@ -482,14 +482,7 @@ def _entries(walker: _Walker, ctx: _Context, warnings: list[str]) -> Iterator[Me
             _check_tail(walker, log, index)
     finally:
         walker.close()
-        fatal = log.first_problem() if yielded == 0 and (index > 0 or stopped) else None
-        if fatal is not None:
-            log.flush(warnings, skip_first=True)
-    if fatal is None:
-        log.raise_damage(warnings)  # after the last good entry: the file is still bad input
-        return
-    place, problem = fatal
-    raise InputError(ctx.path, f"no usable entry: {problem}", place)
+    log.finish(warnings, usable=yielded > 0 or (index == 0 and not stopped), what="entry")
 
 
 def _check_tail(walker: _Walker, log: WarningLog, count: int) -> None:

@@ -129,13 +129,7 @@ def _flows(
             log.add("no-http", "", f"no HTTP flows among the {index} flows (TCP, UDP or DNS only)")
     finally:
         stream.close()
-        fatal = log.first_problem() if read == 0 and log and not only_tcp else None
-        if fatal is not None:
-            log.flush(warnings, skip_first=True)
-    if fatal is None:
-        log.raise_damage(warnings)  # after the last good flow: the file is still bad input
-        return
-    raise InputError(path, f"no usable flow: {fatal[1]}", fatal[0])
+    log.finish(warnings, usable=read > 0 or only_tcp, what="flow")
 
 
 def _reason(error: Exception) -> str:
