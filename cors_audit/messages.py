@@ -94,6 +94,34 @@ DETAILS: dict[str, tuple[str, bool, str | None]] = {
         True,
         None,
     ),
+    # removed from the current enum, still in older builds' logs (fetch-rules.md §8)
+    "UnexpectedPrivateNetworkAccess": (
+        "Request had no target IP address space, yet the resource is in address space `{r}`.",
+        False,
+        None,
+    ),
+    "PreflightMissingPrivateNetworkAccessId": (
+        "No 'Private-Network-Access-Id' header was present in the preflight response for this private "
+        "network request targeting the `{v}` address space.",
+        False,
+        None,
+    ),
+    "PreflightMissingPrivateNetworkAccessName": (
+        "No 'Private-Network-Access-Name' header was present in the preflight response for this private "
+        "network request targeting the `{v}` address space.",
+        False,
+        None,
+    ),
+    "PrivateNetworkAccessPermissionUnavailable": (
+        "Unable to ask for permission to access the `{v}` IP address space.",
+        False,
+        None,
+    ),
+    "PrivateNetworkAccessPermissionDenied": (
+        "Permission was denied for this request to access the `{v}` address space.",
+        False,
+        None,
+    ),
 }
 
 CORS_ERRORS = frozenset(DETAILS)

@@ -102,6 +102,7 @@ def test_preflight_matches_chromium(case_id: str, oracle_run: OracleRun, oracle_
 def test_recording_is_complete(case_id: str, oracle_run: OracleRun) -> None:
     """The recorder got a decision for every case, and a console message for every block
     (`Access to <kind> at '<url>'`, the kind naming the initiator: fetch, XMLHttpRequest, image, ...)."""
+    assert case_id in oracle_run.corpus.by_case, f"{case_id} is missing from the corpus {oracle_run.folder}"
     truth = _truth(oracle_run, case_id)
     if truth["outcome"] == "error":
         assert str(truth.get("net_error") or "").startswith("net::ERR_"), truth

@@ -275,6 +275,9 @@ def test_safe_configuration_gets_nothing_above_info(lab: Lab, server: str, prefi
     assert any(
         t.case.endswith(f"{server}-{prefix.strip('/')}-get") and t.outcome == "allowed" for t in lab.truths
     )
+    # and cors-audit did see and judge that traffic (no findings because nothing was analyzed is no pass)
+    base = lab.origins[server] + prefix
+    assert any(x.url.startswith(base) and x.verdict and x.verdict.outcome == "allowed" for x in lab.audit.exchanges)
 
 
 def test_reflection_findings_name_both_page_origins_and_the_exchanges(lab: Lab) -> None:

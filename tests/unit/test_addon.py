@@ -292,6 +292,8 @@ def test_failed_request_without_response_is_judged(addon_factory: Any, make_flow
     addon.error(make_flow("GET", f"{API}/down", CORS_GET, None, error="Connection refused"))
     assert addon.stats["messages"] == 1
     assert addon.stats["exchanges"] == 1
+    # mitmproxy answered the browser with its own 502, which has no CORS headers (observed in Chromium)
+    assert addon.stats["blocked"] == 1 and addon.errors["MissingAllowOriginHeader"] == 1
 
 
 def test_error_after_a_response_is_not_counted_twice(addon_factory: Any, make_flow: Any) -> None:
@@ -327,6 +329,9 @@ def test_pending_preflight_expires_on_the_running_clock(
     assert addon.judge.pending == 0
     assert addon.stats["exchanges"] == 1
     assert preflight.marked == (BLOCKED_MARKER if addon.stats["blocked"] else "")
+    # no request ever came after a preflight that only credentials fail: the browser blocked it
+    assert addon.stats["blocked"] == 1 and addon.errors["PreflightWildcardOriginNotAllowed"] == 1
+    assert preflight.marked == BLOCKED_MARKER
 
 
 def test_later_flows_expire_old_pending_preflights(addon_factory: Any, make_flow: Any) -> None:

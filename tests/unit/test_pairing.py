@@ -159,4 +159,5 @@ def test_same_origin_request_is_not_cors() -> None:
 
 
 def test_url_key_normalizes_default_port_and_case() -> None:
-    assert url_key("HTTP://Example.com:80/a?b#c") == url_key("http://example.com/a?b")
+    assert url_key("HTTP://Example.com:80/a?b#c") == url_key("http://example.com/a?b") == "http://example.com/a?b"
+    assert url_key("https://[::1]:443") == "https://[::1]/"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from cors_audit.fixes import FRAMEWORKS, fix_for
+from cors_audit.fixes import fix_for
 from cors_audit.model import Exchange, Finding, Headers, Message, Severity
 from cors_audit.rules import PASSIVE_RULES, REGISTRY, RuleContext, evaluate, live_evaluate, live_findings
 from cors_audit.rules.observe import path_pattern
@@ -682,7 +682,7 @@ def test_every_finding_has_impact_fix_and_snippets_for_each_framework() -> None:
     }
     for f in findings:
         assert f.impact and f.fix and f.proof, f.rule
-        assert set(f.fix_snippets) == set(FRAMEWORKS), f.rule
+        assert set(f.fix_snippets) == {"express", "fastapi", "flask", "nginx"}, f.rule
         assert f.title == REGISTRY[f.rule].title
 
 
@@ -707,7 +707,7 @@ def test_registry_lists_every_issue_rule_with_cwe_942() -> None:
     for rule in REGISTRY.values():
         assert rule.cwe == "CWE-942"
         assert rule.title and rule.description and rule.help and rule.impact
-        assert set(fix_for(rule.id).snippets) == set(FRAMEWORKS)
+        assert set(fix_for(rule.id).snippets) == {"express", "fastapi", "flask", "nginx"}
 
 
 def test_fix_snippets_use_declared_trusted_origins() -> None:

@@ -112,6 +112,11 @@ def test_schema_check_is_not_vacuous(tmp_path: Path) -> None:
         jsonschema.Draft4Validator(SCHEMA).validate(log)
 
 
+# GitHub code scanning maps security-severity to levels: > 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium,
+# 0.1-3.9 low; 0.0 is none (our info).
+GITHUB_BANDS = {"critical": (9.0, 10.0), "high": (7.0, 8.9), "medium": (4.0, 6.9), "low": (0.1, 3.9), "info": (0.0, 0.0)}
+
+
 def test_rules_carry_security_tag_and_severity_for_github(tmp_path: Path) -> None:
     rules = build_sarif(rich_audit(tmp_path), base_dir=str(tmp_path))["runs"][0]["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == list(REGISTRY)
@@ -120,6 +125,8 @@ def test_rules_carry_security_tag_and_severity_for_github(tmp_path: Path) -> Non
         assert "security" in props["tags"] and "external/cwe/cwe-942" in props["tags"]
         assert 0.0 <= float(props["security-severity"]) <= 10.0
         assert props["security-severity"] == SECURITY_SEVERITY[REGISTRY[rule["id"]].severity]
+        low, high = GITHUB_BANDS[str(REGISTRY[rule["id"]].severity)]
+        assert low <= float(props["security-severity"]) <= high, rule["id"]
         assert rule["help"]["markdown"] and rule["shortDescription"]["text"]
     critical = next(r for r in rules if r["id"] == "reflected-origin-credentials")
     assert float(critical["properties"]["security-severity"]) >= 9.0
