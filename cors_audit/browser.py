@@ -6,6 +6,7 @@ spec we follow Chromium (§10). Every function is pure: headers and statuses in,
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -107,10 +108,28 @@ def is_page_settable(name: str) -> bool:
 
 def unsafe_header_names(headers: Iterable[tuple[str, str]]) -> list[str]:
     """Sorted, lower-cased, de-duplicated CORS-unsafe request-header names (§2.1–2.3, Chromium §2.4)."""
-    combined: dict[str, list[str]] = {}
+    settable = []
     for name, value in headers:
-        if is_page_settable(name):
-            combined.setdefault(name.lower(), []).append(value.strip(" \t"))
+        known = _SETTABLE.get(name)
+        if known is None:
+            known = is_page_settable(name)
+            if len(_SETTABLE) < 4096:
+                _SETTABLE[name] = known
+        if known:
+            settable.append((name, value))
+    return list(_unsafe_names(tuple(settable)))
+
+
+# Memo of is_page_settable by wire name: captures repeat the same few dozen names endlessly.
+_SETTABLE: dict[str, bool] = {}
+
+
+@functools.lru_cache(maxsize=4096)
+def _unsafe_names(settable: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """unsafe_header_names over the page-settable lines only (memoized: requests repeat them)."""
+    combined: dict[str, list[str]] = {}
+    for name, value in settable:
+        combined.setdefault(name.lower(), []).append(value.strip(" \t"))
     unsafe: set[str] = set()
     safelisted_total = 0
     safelisted: list[str] = []
@@ -123,7 +142,7 @@ def unsafe_header_names(headers: Iterable[tuple[str, str]]) -> list[str]:
             unsafe.add(name)
     if safelisted_total > SAFELIST_TOTAL_LIMIT:
         unsafe.update(safelisted)
-    return sorted(unsafe)
+    return tuple(sorted(unsafe))
 
 
 def needs_preflight(method: str, unsafe_headers: Iterable[str], forced: bool = False) -> bool:

@@ -45,16 +45,22 @@ class Headers:
 
     def _lookup(self) -> dict[str, list[str]]:
         # built on first use: every CORS check reads a handful of names from each message
-        if self._index is None:
-            index: dict[str, list[str]] = {}
+        index = self._index
+        if index is None:
+            index = self._index = {}
             for n, v in self._items:
-                index.setdefault(n.lower(), []).append(v.strip(" \t"))
-            self._index = index
-        return self._index
+                key = n.lower()
+                values = index.get(key)
+                if values is None:
+                    index[key] = [v.strip(" \t")]
+                else:
+                    values.append(v.strip(" \t"))
+        return index
 
     def get(self, name: str) -> str | None:
         """Combined value of every line named `name`, or None when there is none."""
-        values = self._lookup().get(name.lower())
+        index = self._index
+        values = (index if index is not None else self._lookup()).get(name.lower())
         if not values:
             return None
         return values[0] if len(values) == 1 else ", ".join(values)
@@ -72,7 +78,8 @@ class Headers:
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        return name.lower() in self._lookup()
+        index = self._index
+        return name.lower() in (index if index is not None else self._lookup())
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._items)

@@ -83,10 +83,40 @@ def parse_url_origin(url: str) -> Origin:
     return Origin(scheme, host, port)
 
 
-@functools.lru_cache(maxsize=16384)
 def origin_of(url: str) -> str:
     """Serialized origin of `url` ("null" when it has none)."""
+    split = split_authority(url)
+    if split is not None:
+        return _authority_origin(split[0])
     return parse_url_origin(url).serialize()
+
+
+@functools.lru_cache(maxsize=4096)
+def _authority_origin(authority: str) -> str:
+    return parse_url_origin(authority + "/").serialize()
+
+
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
+
+
+def split_authority(url: str) -> tuple[str, str] | None:
+    """`url` split after its `scheme://authority` part, the way urlsplit splits it; None when unsure.
+
+    Captures repeat a few origins across endless distinct paths and queries: callers cache what
+    they derive from the authority part and skip urlsplit for the rest. URLs urlsplit would clean
+    first (surrounding whitespace, tab or newline inside) get None, so callers take the slow path.
+    """
+    sep = url.find("://")
+    if sep <= 0 or url[0] <= " " or url[-1] <= " " or not _SCHEME_CHARS.issuperset(url[:sep]):
+        return None
+    if "\t" in url or "\n" in url or "\r" in url:
+        return None
+    end = len(url)
+    for char in "/?#":
+        at = url.find(char, sep + 3)
+        if 0 <= at < end:
+            end = at
+    return url[:end], url[end:]
 
 
 def parse_origin(value: str | None) -> Origin | None:

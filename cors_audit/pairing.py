@@ -25,15 +25,32 @@ from urllib.parse import urlsplit, urlunsplit
 
 from cors_audit import browser
 from cors_audit.model import Exchange, Message
-from cors_audit.origin import DEFAULT_PORTS, NULL, origin_of
+from cors_audit.origin import DEFAULT_PORTS, NULL, origin_of, split_authority
 
 HOLD_SECONDS = 30.0
 LATE_PREFLIGHT_SECONDS = 2.0
 
 
-@functools.lru_cache(maxsize=16384)
 def url_key(url: str) -> str:
     """URL identity for matching: lower-case scheme and host, no default port, no fragment."""
+    split = split_authority(url)
+    if split is None:
+        return _slow_url_key(url)
+    authority, rest = split
+    rest = rest.partition("#")[0]
+    if rest.endswith("?"):
+        rest = rest[:-1]
+    if not rest.startswith("/"):
+        rest = "/" + rest
+    return _authority_key(authority) + rest
+
+
+@functools.lru_cache(maxsize=4096)
+def _authority_key(authority: str) -> str:
+    return _slow_url_key(authority + "/")[:-1]
+
+
+def _slow_url_key(url: str) -> str:
     try:
         parts = urlsplit(url.strip())
         scheme = parts.scheme.lower()
@@ -96,6 +113,7 @@ class Pairer:
     _held: dict[tuple[str, str], list[_Held]] = field(default_factory=dict)
     _cache: dict[tuple[str, str], browser.PreflightResult] = field(default_factory=dict)
     _now: float = -math.inf
+    _next_deadline: float = math.inf  # no waiting item expires before this: most messages skip the scan
     _seq: int = 0
     _fed: int = 0
 
@@ -126,6 +144,10 @@ class Pairer:
         if now <= self._now:
             return []
         self._now = now
+        if self._fed % 256 == 0:
+            self._cache = {k: v for k, v in self._cache.items() if v.expires >= now}
+        if now <= self._next_deadline:
+            return []
         out: list[Exchange] = []
         for held in self._expired(self._held, now):
             out.extend(self._finish_request(held.exchange, held.unsafe, preflight=None, searched=True))
@@ -133,8 +155,11 @@ class Pairer:
             out.append(self._orphan(pending.preflight))
         for chain in self._expired(self._chains, now):
             out.append(self._close_chain(chain))
-        if self._fed % 256 == 0:
-            self._cache = {k: v for k, v in self._cache.items() if v.expires >= now}
+        self._next_deadline = min(
+            (item.deadline for table in (self._held, self._pending, self._chains)
+             for items in table.values() for item in items),  # type: ignore[attr-defined]
+            default=math.inf,
+        )
         return out
 
     def _expired(self, table: dict[Any, list[_T]], now: float) -> list[_T]:
@@ -164,7 +189,7 @@ class Pairer:
             if browser.judge(chain.exchange).outcome == "blocked":
                 return [self._finalize(chain.exchange)]
             chain.exchange.preflights.pop()
-            self._chains.setdefault(key, []).append(chain)
+            self._add(self._chains, key, chain)
             return []
         held = self._take(self._held, (origin, key), lambda h: h.exchange.method.upper() == method.upper())
         if held is not None:
@@ -173,7 +198,7 @@ class Pairer:
         if preflight.initiator != "preflight" and self._fails_without_credentials(pending):
             # the browser never sends the request after this: the exchange is complete now
             return [self._orphan(preflight)]
-        self._pending.setdefault((origin, key), []).append(pending)
+        self._add(self._pending, (origin, key), pending)
         return []
 
     def _fails_without_credentials(self, pending: _Pending) -> bool:
@@ -247,7 +272,7 @@ class Pairer:
                 exchange.cached_from = entry.preflight_id
             elif not searched:
                 key = (exchange.origin or NULL, url_key(message.url))
-                self._held.setdefault(key, []).append(_Held(exchange, unsafe, message.started + self.late))
+                self._add(self._held, key, _Held(exchange, unsafe, message.started + self.late))
                 return []
             else:
                 exchange.preflight_observed = False
@@ -260,7 +285,7 @@ class Pairer:
         if redirect is not None and self._follows(exchange):
             self._remember_preflight(exchange)
             key = url_key(redirect)
-            self._chains.setdefault(key, []).append(_Chain(exchange, key, last.started + self.hold))
+            self._add(self._chains, key, _Chain(exchange, key, last.started + self.hold))
             return []
         return [self._finalize(exchange)]
 
@@ -370,6 +395,10 @@ class Pairer:
                     del table[key]
                 return item
         return None
+
+    def _add(self, table: dict, key: object, item: _Expiring) -> None:  # type: ignore[type-arg]
+        table.setdefault(key, []).append(item)
+        self._next_deadline = min(self._next_deadline, item.deadline)
 
     @staticmethod
     def _set(table: dict, key: object, items: list) -> None:  # type: ignore[type-arg]

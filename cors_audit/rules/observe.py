@@ -26,6 +26,7 @@ from cors_audit.origin import (
     parse_origin,
     parse_url_origin,
     site_of,
+    split_authority,
 )
 from cors_audit.redact import redact_header, redact_url
 
@@ -102,14 +103,37 @@ def _pattern(path: str) -> str:
     return "/".join(_collapse(s) for s in path.split("/")) or "/"
 
 
+@functools.lru_cache(maxsize=4096)
+def _authority_target(authority: str) -> tuple[str, str]:
+    parts = urlsplit(authority + "/")
+    return _target(parts.scheme.lower(), parts.netloc)
+
+
 @functools.lru_cache(maxsize=8192)
 def _target(scheme: str, netloc: str) -> tuple[str, str]:
     origin = parse_url_origin(f"{scheme}://{netloc}/")
     return origin.serialize(), origin.host
 
 
+def _grants_cors(message: Message) -> bool:
+    return any(name.startswith("access-control-") for name in message.response_headers.names())
+
+
 def _locate(url: str) -> tuple[str, str, str]:
     """(target origin, its host, path pattern) of a URL, parsing it once."""
+    split = split_authority(url)
+    if split is not None:
+        authority, rest = split
+        try:
+            target, host = _authority_target(authority)
+        except ValueError:
+            return origin_of(url), "", "/"
+        end = len(rest)
+        for char in "?#":
+            at = rest.find(char)
+            if 0 <= at < end:
+                end = at
+        return target, host, _pattern(rest[:end])
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -296,6 +320,8 @@ class Traffic:
                 origin = message.request_headers.get("origin")
                 if origin is None and not is_preflight and message is exchange.actual:
                     origin = exchange.origin
+                if origin is None and not is_preflight and not _grants_cors(message):
+                    continue  # no Origin asked, no CORS header answered: nothing any rule reads
                 target, host, pattern = _locate(message.url)
                 obs = Observation(
                     message=message,
