@@ -36,8 +36,12 @@ def judge_all(messages: Iterable[Message]) -> tuple[int, list[Exchange]]:
     count = 0
     for message in messages:
         count += 1
-        exchanges.extend(pairer.feed(message))
-    exchanges.extend(pairer.flush())
+        for exchange in pairer.feed(message):
+            browser.slim(exchange)
+            exchanges.append(exchange)
+    for exchange in pairer.flush():
+        browser.slim(exchange)
+        exchanges.append(exchange)
     exchanges.sort(key=_first_seen)
     for number, exchange in enumerate(exchanges, 1):
         exchange.id = f"x{number}"

@@ -108,16 +108,16 @@ def is_page_settable(name: str) -> bool:
 
 def unsafe_header_names(headers: Iterable[tuple[str, str]]) -> list[str]:
     """Sorted, lower-cased, de-duplicated CORS-unsafe request-header names (§2.1–2.3, Chromium §2.4)."""
-    settable = []
-    for name, value in headers:
-        known = _SETTABLE.get(name)
-        if known is None:
-            known = is_page_settable(name)
-            if len(_SETTABLE) < 4096:
-                _SETTABLE[name] = known
-        if known:
-            settable.append((name, value))
-    return list(_unsafe_names(tuple(settable)))
+    return list(_unsafe_names(tuple((name, value) for name, value in headers if _settable(name))))
+
+
+def _settable(name: str) -> bool:
+    known = _SETTABLE.get(name)
+    if known is None:
+        known = is_page_settable(name)
+        if len(_SETTABLE) < 4096:
+            _SETTABLE[name] = known
+    return known
 
 
 # Memo of is_page_settable by wire name: captures repeat the same few dozen names endlessly.
@@ -143,6 +143,37 @@ def _unsafe_names(settable: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     if safelisted_total > SAFELIST_TOTAL_LIMIT:
         unsafe.update(safelisted)
     return tuple(sorted(unsafe))
+
+
+# Lines any later stage reads once an exchange is judged (rules, reports, a re-judgement): the
+# page-settable request headers plus these. The rest (user-agent, client hints, most response
+# headers) goes, so a long capture keeps a fraction of its headers in memory.
+_KEPT_REQUEST = frozenset({"origin", "cookie", "referer", "upgrade-insecure-requests"})
+_KEPT_RESPONSE = frozenset(
+    {"vary", "cache-control", "expires", "last-modified", "strict-transport-security", "location", "age",
+     "content-type"}
+)
+
+
+def kept_request_header(name: str) -> bool:
+    """Whether a request line (lower-cased name) matters to any check, rule or report."""
+    return name in _KEPT_REQUEST or name.startswith(("sec-fetch-", "access-control-")) or _settable(name)
+
+
+def kept_response_header(name: str) -> bool:
+    """Whether a response line (lower-cased name) matters to any check, rule or report."""
+    return name in _KEPT_RESPONSE or name.startswith("access-control-")
+
+
+def slim(exchange: Exchange) -> None:
+    """Drop the header lines of a judged exchange that no check, rule or report reads.
+
+    A long capture then keeps a fraction of its headers in memory. Readers that filter while
+    decoding (the HAR reader) hand over slim headers already, and this costs nothing.
+    """
+    for message in exchange.messages:
+        message.request_headers = message.request_headers.only(kept_request_header)
+        message.response_headers = message.response_headers.only(kept_response_header)
 
 
 def needs_preflight(method: str, unsafe_headers: Iterable[str], forced: bool = False) -> bool:

@@ -7,7 +7,7 @@ the browser model attaches a `Verdict`, the rules produce `Finding`s.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urljoin
@@ -29,18 +29,23 @@ class Headers:
     any CORS check (fetch-rules §0.3), after trimming SP/HTAB from each value.
     """
 
-    __slots__ = ("_items", "_index")
+    __slots__ = ("_items", "_index", "_slim")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: list[tuple[str, str]] = [(str(n), str(v)) for n, v in items]
         self._index: dict[str, list[str]] | None = None
+        self._slim = False
 
     @classmethod
-    def from_pairs(cls, items: list[tuple[str, str]]) -> Headers:
-        """Adopt a list of (str, str) lines as is, without converting each: the readers' fast path."""
+    def from_pairs(cls, items: list[tuple[str, str]], *, slim: bool = False) -> Headers:
+        """Adopt a list of (str, str) lines as is, without converting each: the readers' fast path.
+
+        `slim` says the reader already kept only the lines the analysis reads (see `only`).
+        """
         headers = cls.__new__(cls)
         headers._items = items
         headers._index = None
+        headers._slim = slim
         return headers
 
     def _lookup(self) -> dict[str, list[str]]:
@@ -98,6 +103,12 @@ class Headers:
 
     def items(self) -> list[tuple[str, str]]:
         return list(self._items)
+
+    def only(self, keep: Callable[[str], bool]) -> Headers:
+        """The lines whose lower-cased name `keep` accepts, in order (self when already slim)."""
+        if self._slim:
+            return self
+        return Headers.from_pairs([(n, v) for n, v in self._items if keep(n.lower())], slim=True)
 
 
 @dataclass(frozen=True, slots=True)

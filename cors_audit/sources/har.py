@@ -19,6 +19,7 @@ from typing import Any
 
 import msgspec
 
+from cors_audit.browser import kept_request_header, kept_response_header
 from cors_audit.errors import InputError
 from cors_audit.model import Headers, Message, Source
 from cors_audit.sources import WarningLog, id_prefix, line_column, make_headers
@@ -266,23 +267,27 @@ class _Context:
         self.repaired = False  # bytes were replaced somewhere: look for U+FFFD in headers
         self._names: dict[str, str] = {}
         self._last_value: dict[str, str] = {}
+        self.keep_request: dict[str, bool] = {}
+        self.keep_response: dict[str, bool] = {}
 
-    def headers(self, lines: list[_Header]) -> Headers:
-        """Headers without HTTP/2 pseudo-headers, sharing str objects with earlier entries.
+    def headers(self, lines: list[_Header], keep: dict[str, bool]) -> Headers:
+        """The lines the analysis reads (see `browser.slim`), sharing str objects with earlier entries.
 
         A capture repeats the same header lines (user-agent, accept, sec-ch-ua, CORS headers...)
-        entry after entry. Names are shared through a dict; a value is shared when it equals the
-        last value seen under the same name, which costs one comparison instead of a hash. Together
-        they halve the memory of a 100,000-entry capture's messages.
+        entry after entry, most of which no check reads: whether a name is kept is decided once per
+        distinct name (`keep` is the memo), HTTP/2 pseudo-headers never are. A value is shared when
+        it equals the last value seen under the same name, which costs one comparison, not a hash.
         """
-        canonical = self._names.setdefault
         last = self._last_value
         out: list[tuple[str, str]] = []
         for line in lines:
             name = line.name
-            if not name or name[0] == ":":
+            kept = keep.get(name)
+            if kept is None:
+                kept = keep[name] = self._keeps(name, keep is self.keep_request)
+            if not kept:
                 continue
-            name = canonical(name, name)
+            name = self._names.setdefault(name, name)
             value = line.value
             previous = last.get(name)
             if previous == value:
@@ -290,7 +295,14 @@ class _Context:
             else:
                 last[name] = value
             out.append((name, value))
-        return make_headers(out)
+        return make_headers(out, slim=True)
+
+    @staticmethod
+    def _keeps(name: str, request: bool) -> bool:
+        if not name or name[0] == ":":
+            return False
+        lowered = name.lower()
+        return kept_request_header(lowered) if request else kept_response_header(lowered)
 
 
 def read_har(path: str, buf: Buffer, warnings: list[str]) -> Iterator[Message]:
@@ -574,7 +586,7 @@ def _message(entry: _Entry, index: int, ctx: _Context) -> Message | None:
         log.add("no-method", f"entry {index}", "missing request.method; entry skipped")
         return None
     started = _started(entry.started, index, ctx)
-    request_headers = ctx.headers(request.headers)
+    request_headers = ctx.headers(request.headers, ctx.keep_request)
     response = entry.response
     status: int | None = None
     error: str | None = None
@@ -583,11 +595,11 @@ def _message(entry: _Entry, index: int, ctx: _Context) -> Message | None:
         raw_status = response.status
         if raw_status is not None and raw_status > 0:
             status = int(raw_status)
-        response_headers = ctx.headers(response.headers)
+        response_headers = ctx.headers(response.headers, ctx.keep_response)
         error = response.error or response.failure_text or None
         if error is None and response.charles_status not in (None, "", "COMPLETE"):
             error = response.charles_status
-    if ctx.repaired and _has_replacement(request.url, request_headers, response_headers):
+    if ctx.repaired and _has_replacement(request.url, request.headers, response.headers if response else []):
         log.add(
             "surrogates", f"entry {index}", "non-UTF-8 bytes in the URL or a header; replaced with U+FFFD"
         )
@@ -663,8 +675,9 @@ def _from_cache(entry: _Entry, ctx: _Context) -> bool:
     )
 
 
-def _has_replacement(url: str, *headers: Headers) -> bool:
-    return "\ufffd" in url or any("\ufffd" in n or "\ufffd" in v for h in headers for n, v in h)
+def _has_replacement(url: str, *headers: list[_Header]) -> bool:
+    """U+FFFD in the URL or any header line, read or not (the warning is about the capture)."""
+    return "\ufffd" in url or any("\ufffd" in h.name or "\ufffd" in h.value for lines in headers for h in lines)
 
 
 # --- entries that do not match the typed shape ----------------------------------------------------
