@@ -171,9 +171,13 @@ def slim(exchange: Exchange) -> None:
     A long capture then keeps a fraction of its headers in memory. Readers that filter while
     decoding (the HAR reader) hand over slim headers already, and this costs nothing.
     """
+    cors = exchange.verdict is None or exchange.verdict.outcome != "not-cors"
     for message in exchange.messages:
         message.request_headers = message.request_headers.only(kept_request_header)
         message.response_headers = message.response_headers.only(kept_response_header)
+        if not cors:  # most of a capture; the rules glance at few of them, the reports at none
+            message.request_headers.forget_index()
+            message.response_headers.forget_index()
 
 
 def needs_preflight(method: str, unsafe_headers: Iterable[str], forced: bool = False) -> bool:

@@ -22,6 +22,17 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PROXY_ERROR_STATUS = 502
 
 
+# Lower-cased header names, shared: every message's lookup table would otherwise hold its own copies.
+_LOWER: dict[str, str] = {}
+
+
+def _lower(name: str) -> str:
+    lowered = name.lower()
+    if len(_LOWER) < 8192:
+        _LOWER[name] = lowered
+    return lowered
+
+
 class Headers:
     """Ordered header lines; names compare case-insensitively; duplicates are kept.
 
@@ -33,7 +44,7 @@ class Headers:
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: list[tuple[str, str]] = [(str(n), str(v)) for n, v in items]
-        self._index: dict[str, list[str]] | None = None
+        self._index: dict[str, str] | None = None
         self._slim = False
 
     @classmethod
@@ -48,33 +59,35 @@ class Headers:
         headers._slim = slim
         return headers
 
-    def _lookup(self) -> dict[str, list[str]]:
-        # built on first use: every CORS check reads a handful of names from each message
+    def _lookup(self) -> dict[str, str]:
+        # built on first use: every CORS check reads a handful of names from each message. One str
+        # per name (repeated lines already combined) keeps a long capture's memory down.
         index = self._index
         if index is None:
             index = self._index = {}
             for n, v in self._items:
-                key = n.lower()
-                values = index.get(key)
-                if values is None:
-                    index[key] = [v.strip(" \t")]
-                else:
-                    values.append(v.strip(" \t"))
+                key = _LOWER.get(n) or _lower(n)
+                value = v.strip(" \t")
+                index[key] = value if key not in index else f"{index[key]}, {value}"
         return index
 
     def get(self, name: str) -> str | None:
         """Combined value of every line named `name`, or None when there is none."""
         index = self._index
-        values = (index if index is not None else self._lookup()).get(name.lower())
-        if not values:
-            return None
-        return values[0] if len(values) == 1 else ", ".join(values)
+        return (index if index is not None else self._lookup()).get(name.lower())
 
     def get_all(self, name: str) -> list[str]:
-        return list(self._lookup().get(name.lower(), ()))
+        """The value of each line named `name`, trimmed, in order."""
+        key = name.lower()
+        return [v.strip(" \t") for n, v in self._items if n.lower() == key]
 
     def count(self, name: str) -> int:
-        return len(self._lookup().get(name.lower(), ()))
+        key = name.lower()
+        return sum(1 for n, _ in self._items if n.lower() == key)
+
+    def forget_index(self) -> None:
+        """Free the lookup table (rebuilt on the next lookup): for messages kept but rarely read."""
+        self._index = None
 
     def names(self) -> list[str]:
         """Distinct lower-cased names, in first-seen order."""

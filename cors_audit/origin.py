@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -83,8 +84,9 @@ def parse_url_origin(url: str) -> Origin:
     return Origin(scheme, host, port)
 
 
+@functools.lru_cache(maxsize=1024)
 def origin_of(url: str) -> str:
-    """Serialized origin of `url` ("null" when it has none)."""
+    """Serialized origin of `url` ("null" when it has none). Cached: one exchange asks many times."""
     split = split_authority(url)
     if split is not None:
         return _authority_origin(split[0])
@@ -96,7 +98,8 @@ def _authority_origin(authority: str) -> str:
     return parse_url_origin(authority + "/").serialize()
 
 
-_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
+# scheme://authority, then the rest; no tab or newline anywhere (urlsplit would delete them first)
+_SPLIT = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\t\n\r]*)([^\t\n\r]*)")
 
 
 def split_authority(url: str) -> tuple[str, str] | None:
@@ -104,19 +107,12 @@ def split_authority(url: str) -> tuple[str, str] | None:
 
     Captures repeat a few origins across endless distinct paths and queries: callers cache what
     they derive from the authority part and skip urlsplit for the rest. URLs urlsplit would clean
-    first (surrounding whitespace, tab or newline inside) get None, so callers take the slow path.
+    first (surrounding whitespace or controls, tab or newline inside) get None: the slow path.
     """
-    sep = url.find("://")
-    if sep <= 0 or url[0] <= " " or url[-1] <= " " or not _SCHEME_CHARS.issuperset(url[:sep]):
+    match = _SPLIT.fullmatch(url)
+    if match is None or url[-1] <= " ":
         return None
-    if "\t" in url or "\n" in url or "\r" in url:
-        return None
-    end = len(url)
-    for char in "/?#":
-        at = url.find(char, sep + 3)
-        if 0 <= at < end:
-            end = at
-    return url[:end], url[end:]
+    return match.group(1), match.group(2)
 
 
 def parse_origin(value: str | None) -> Origin | None:
