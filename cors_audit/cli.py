@@ -26,6 +26,8 @@ FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
 DEFAULT_REPORT_DIR = "reports"
 # Above this much input a terminal gets a progress display while reading.
 PROGRESS_MIN_BYTES = 20 * 1024 * 1024
+# From this much input on, captures are decoded in forked reader processes (sources.background).
+BACKGROUND_MIN_BYTES = 4 * 1024 * 1024
 
 
 class ExitStatus(enum.IntEnum):
@@ -86,6 +88,15 @@ def build_parser() -> ArgumentParser:
     report.add_argument(
         "--no-redact", action="store_true", help="keep cookies, tokens and auth values in outputs"
     )
+    report.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes for decoding large inputs, this one included (default: one per core; 1: decode "
+        "in this process)",
+    )
     report.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
     report.add_argument("--traceback", action="store_true", help="print the Python traceback on errors")
     return parser
@@ -127,7 +138,9 @@ def report(args: argparse.Namespace) -> ExitStatus:
     _refuse_overwriting_inputs(args.inputs, outputs.values())
     redact = not args.no_redact
 
-    reading = _Reading(args.inputs, show_traceback=args.traceback)
+    if args.jobs < 0:
+        raise UsageError(f"--jobs: {args.jobs} is not a number of processes")
+    reading = _Reading(args.inputs, show_traceback=args.traceback, jobs=args.jobs or (os.cpu_count() or 1))
     # A batch run allocates millions of long-lived, acyclic objects (messages, headers); the cyclic
     # collector would rescan them again and again for nothing.
     gc.disable()
@@ -190,28 +203,41 @@ def _report(
 class _Reading:
     """Messages from every input in turn; a bad input is recorded and skipped, the others still read."""
 
-    def __init__(self, paths: Sequence[str], *, show_traceback: bool = False) -> None:
+    def __init__(self, paths: Sequence[str], *, show_traceback: bool = False, jobs: int = 1) -> None:
         self.paths = list(paths)
         self.show_traceback = show_traceback
+        self.jobs = jobs
         self.warnings: list[str] = []
         self.problems: list[str] = []  # one line per input that failed
         self.read: dict[str, int] = {}  # messages read per input
         self.failed: set[str] = set()
 
     def messages(self, progress: _Progress) -> Iterator[Message]:
-        from cors_audit.sources import open_capture
+        from cors_audit.sources import background, open_capture
 
-        for path in self.paths:
-            self.read[path] = 0
-            try:
-                for message in open_capture(path, self.warnings):
-                    self.read[path] += 1
-                    progress.reading(path, self.read[path])
-                    yield message
-            except InputError as error:
-                self._fail(path, str(error))
-            except OSError as error:  # a source let an OS error through: still the input's fault
-                self._fail(path, f"{path}: {error.strerror or error}")
+        # Large inputs are decoded by forked readers while this process judges what has arrived.
+        readers = self.jobs - 1  # this process judges; the others decode
+        prefetcher = background.Prefetcher(self.paths, readers) if readers and _wants_background(self.paths) else None
+        try:
+            for index, path in enumerate(self.paths):
+                self.read[path] = 0
+                try:
+                    stream = (
+                        background.stream(prefetcher, index, self.warnings)
+                        if prefetcher is not None
+                        else open_capture(path, self.warnings)
+                    )
+                    for message in stream:
+                        self.read[path] += 1
+                        progress.reading(path, self.read[path])
+                        yield message
+                except InputError as error:
+                    self._fail(path, str(error))
+                except OSError as error:  # a source let an OS error through: still the input's fault
+                    self._fail(path, f"{path}: {error.strerror or error}")
+        finally:
+            if prefetcher is not None:
+                prefetcher.close()
         progress.stage("judging")
 
     def inputs_read(self) -> list[str]:
@@ -283,6 +309,23 @@ def _trusted_origin(value: str) -> str:
     return origin.serialize()
 
 
+def _wants_background(paths: Sequence[str]) -> bool:
+    """Forked readers pay off once decoding takes longer than starting them (a few MB of input)."""
+    from cors_audit.sources import background
+
+    return background.available() and _total_size(paths) >= BACKGROUND_MIN_BYTES
+
+
+def _total_size(paths: Sequence[str]) -> int:
+    total = 0
+    for path in paths:
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            continue
+    return total
+
+
 def _progress(paths: Sequence[str]) -> _Progress:
     """A live display on stderr for large inputs on a terminal; otherwise one that shows nothing."""
     return _LiveProgress(paths) if _wants_progress(paths, sys.stderr) else _Progress()
@@ -292,13 +335,7 @@ def _wants_progress(paths: Sequence[str], stream: Any) -> bool:
     isatty = getattr(stream, "isatty", None)
     if not (callable(isatty) and isatty()):
         return False
-    total = 0
-    for path in paths:
-        try:
-            total += os.path.getsize(path)
-        except OSError:
-            continue
-    return total > PROGRESS_MIN_BYTES
+    return _total_size(paths) > PROGRESS_MIN_BYTES
 
 
 class _Progress:

@@ -117,6 +117,11 @@ class Headers:
     def items(self) -> list[tuple[str, str]]:
         return list(self._items)
 
+    @property
+    def is_slim(self) -> bool:
+        """Whether only the lines the analysis reads are here (see `only`)."""
+        return self._slim
+
     def only(self, keep: Callable[[str], bool]) -> Headers:
         """The lines whose lower-cased name `keep` accepts, in order (self when already slim)."""
         if self._slim:
