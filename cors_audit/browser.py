@@ -581,10 +581,13 @@ def _requested_method(preflight: Message, hop: Message) -> str:
     return preflight.request_headers.get("access-control-request-method") or hop.method
 
 
+NOT_CORS = Verdict("not-cors")  # immutable, so every not-cors exchange shares it
+
+
 def judge(exchange: Exchange) -> Verdict:
     """Chromium's verdict for one exchange: allowed, or blocked with the CorsError and console text."""
     if not is_cors_exchange(exchange):
-        return Verdict("not-cors")
+        return NOT_CORS
     assumptions: list[str] = []
     if exchange.credentials == "unknown":
         return _judge_unknown_credentials(exchange)

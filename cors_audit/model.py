@@ -74,7 +74,12 @@ class Headers:
     def get(self, name: str) -> str | None:
         """Combined value of every line named `name`, or None when there is none."""
         index = self._index
-        return (index if index is not None else self._lookup()).get(name.lower())
+        if index is None:
+            index = self._lookup()
+        value = index.get(name)  # the core asks in lower case; others may write "Origin"
+        if value is None and not name.islower():
+            value = index.get(name.lower())
+        return value
 
     def get_all(self, name: str) -> list[str]:
         """The value of each line named `name`, trimmed, in order."""
@@ -84,6 +89,10 @@ class Headers:
     def count(self, name: str) -> int:
         key = name.lower()
         return sum(1 for n, _ in self._items if n.lower() == key)
+
+    def any_name_starts(self, prefix: str) -> bool:
+        """Whether a line's lower-cased name starts with `prefix` (no lookup table built)."""
+        return any(n.lower().startswith(prefix) for n, _ in self._items)
 
     def forget_index(self) -> None:
         """Free the lookup table (rebuilt on the next lookup): for messages kept but rarely read."""
@@ -253,6 +262,9 @@ class Exchange:
     @property
     def messages(self) -> list[Message]:
         """Every captured message of this exchange, in time order."""
+        if self.preflight is None and len(self.hops) == 1 and self.actual is self.hops[0]:
+            if not any(self.preflights):  # most exchanges: one request, no preflight
+                return [self.actual]
         out = [m for m in self.preflights if m is not None]
         if self.preflight is not None and self.preflight not in out:
             out.append(self.preflight)

@@ -221,7 +221,7 @@ class Pairer:
     # ---- requests ----
 
     def _on_request(self, message: Message) -> list[Exchange]:
-        chain = self._take_chain(url_key(message.url), message)
+        chain = self._take_chain(url_key(message.url), message) if self._chains else None
         if chain is not None:
             exchange = chain.exchange
             exchange.hops.append(message)

@@ -116,7 +116,7 @@ def _target(scheme: str, netloc: str) -> tuple[str, str]:
 
 
 def _grants_cors(message: Message) -> bool:
-    return any(name.startswith("access-control-") for name in message.response_headers.names())
+    return message.response_headers.any_name_starts("access-control-")
 
 
 def _locate(url: str) -> tuple[str, str, str]:
