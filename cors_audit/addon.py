@@ -12,7 +12,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol
 
 from mitmproxy import ctx, exceptions, flowfilter, hooks, http
 from mitmproxy.addonmanager import Loader
@@ -26,6 +26,9 @@ from cors_audit.redact import redact_header
 from cors_audit.rules.observe import REQUEST_EVIDENCE, RESPONSE_EVIDENCE
 from cors_audit.sources import capture
 from cors_audit.sources.mitm import flow_to_message
+
+if TYPE_CHECKING:
+    from cors_audit.probe import Prober, ProbeRun
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,8 @@ MAX_MEMO = 4_096
 RULE_REQUEST_HEADERS = frozenset(REQUEST_EVIDENCE)
 RULE_RESPONSE_HEADERS = frozenset(RESPONSE_EVIDENCE)
 SECRET_HEADERS = frozenset({"cookie", "authorization"})
+PROBE_TOKEN = "cors-audit-probe/"
+"""In the User-Agent of every probe request (cors_audit.probe): such flows are not a browser's."""
 
 
 class Risk(NamedTuple):
@@ -87,6 +92,8 @@ class CorsAudit:
         self._ticker: asyncio.Task[None] | None = None
         self._shutting_down = False
         self._current: http.HTTPFlow | None = None
+        self.prober: Prober | None = None
+        self.probe_runs: list[ProbeRun] = []
 
     def load(self, loader: Loader) -> None:
         loader.add_option(
@@ -136,6 +143,16 @@ class CorsAudit:
             True,
             "Redact cookies, authorization headers and token-like query values in the capture and report.",
         )
+        loader.add_option(
+            "cors_audit_probe",
+            bool,
+            False,
+            """
+            Confirm risky CORS policies actively: send forged Origin headers (OPTIONS and GET only, a few
+            per second per host, from a background thread, each in-scope endpoint once) and add what they
+            prove to the report written at exit.
+            """,
+        )
 
     def configure(self, updated: set[str]) -> None:
         if "cors_audit_dir" in updated:
@@ -154,6 +171,8 @@ class CorsAudit:
         if "cors_audit_trusted_origins" in updated or "cors_audit_redact" in updated:
             self.trusted_origins = parse_trusted_origins(ctx.options.cors_audit_trusted_origins)
             self._risk_memo.clear()
+        if "cors_audit_probe" in updated:
+            self._switch_probing(bool(ctx.options.cors_audit_probe))
         if "cors_audit_formats" in updated or "cors_audit_report" in updated:
             self.formats = parse_formats(ctx.options.cors_audit_formats)
             if ctx.options.cors_audit_report and not self.formats:
@@ -184,11 +203,15 @@ class CorsAudit:
         except Exception as e:  # noqa: BLE001 - analysis must never raise into mitmproxy
             self._analysis_failed("(pending requests at exit)", e)
         self._close_capture()
+        self._switch_probing(False)
+        probed = self._probe_results()
         written: list[str] = []
         if ctx.options.cors_audit_report:
             for path in self.captures:
                 try:
-                    written.extend(write_report(path, self.formats, self.trusted_origins, self._redact))
+                    written.extend(
+                        write_report(path, self.formats, self.trusted_origins, self._redact, probed)
+                    )
                 except Exception as e:  # noqa: BLE001 - say what failed and finish the shutdown
                     print(f"cors-audit: could not write the report for {path}: {e!r}", file=sys.stderr)
         print(self.summary(written), file=sys.stderr)
@@ -198,6 +221,8 @@ class CorsAudit:
     def _observe(self, flow: http.HTTPFlow) -> None:
         if flow.is_replay or flow.request.method == "CONNECT":
             return
+        if PROBE_TOKEN in flow.request.headers.get("user-agent", ""):
+            return  # our own forged-Origin probe (e.g. `cors-audit probe --proxy`), not the browser
         try:
             if self.scope is not None and not self.scope(flow):
                 return
@@ -236,6 +261,8 @@ class CorsAudit:
         verdict = exchange.verdict
         outcome = verdict.outcome if verdict is not None else "unknown"
         findings = self._live_findings(exchange)
+        if self.prober is not None:
+            self._submit_probe(exchange)
         # info-level findings (e.g. `*` on public data) are counted, not flagged
         risky = [f for f in findings if f.severity >= Severity.LOW]
         self.stats["exchanges"] += 1
@@ -273,6 +300,55 @@ class CorsAudit:
             if len(self._risk_memo) > MAX_MEMO:
                 del self._risk_memo[next(iter(self._risk_memo))]
         return known
+
+    # ---- active probes (cors_audit_probe) ----
+
+    def _switch_probing(self, on: bool) -> None:
+        """Start the background prober, or stop it and keep what it found for the report.
+
+        Switched off while running, the prober is told to stop and not waited for (the event loop must not
+        block); at shutdown it is given the time to finish the request in flight.
+        """
+        if on and self.prober is None:
+            from cors_audit.probe import Prober, Settings
+
+            settings = Settings(
+                redact=self._redact, insecure=bool(getattr(ctx.options, "ssl_insecure", False))
+            )
+            self.prober = Prober(settings, log=self._say)
+        elif not on and self.prober is not None:
+            prober, self.prober = self.prober, None
+            self.probe_runs.append(prober.close(None if self._shutting_down else 0.0))
+
+    def _submit_probe(self, exchange: Exchange) -> None:
+        """Queue the exchange's endpoint for probing (once per endpoint); only flows in scope get here."""
+        from cors_audit.probe import targets_from_exchanges
+
+        if self.prober is None or exchange.origin is None or self._shutting_down:
+            return
+        for target in targets_from_exchanges([exchange], trusted=self.trusted_origins):
+            if self.prober.submit(target):
+                self.stats["probes_queued"] += 1
+
+    def _probe_results(self) -> ProbeRun | None:
+        """Every probe run of this session as one (None when probing was never on)."""
+        if not self.probe_runs:
+            return None
+        from cors_audit.probe import ProbeRun
+
+        merged = ProbeRun()
+        for run in self.probe_runs:
+            merged.targets.extend(run.targets)
+            merged.warnings.extend(run.warnings)
+            merged.stats.targets += run.stats.targets
+            merged.stats.sent += run.stats.sent
+            merged.stats.answered += run.stats.answered
+            merged.stats.failed += run.stats.failed
+            merged.stats.skipped += run.stats.skipped
+            merged.stats.seconds += run.stats.seconds
+        self.stats["probed"] = merged.stats.targets
+        self.stats["probe_requests"] = merged.stats.sent
+        return merged
 
     # ---- capture ----
 
@@ -395,6 +471,11 @@ class CorsAudit:
                 f"{s['blocked']} blocked, {s['not-cors']} not CORS, {s['unknown']} unknown; {s['risky']} risky"
             )
         ]
+        if s["probes_queued"]:
+            lines.append(
+                f"cors-audit: probed {s['probed']} of {s['probes_queued']} endpoints "
+                f"({s['probe_requests']} requests)"
+            )
         if s["analysis_errors"]:
             lines.append(f"cors-audit: {s['analysis_errors']} analysis errors (see the log)")
         if self.capture_failed:
@@ -554,11 +635,16 @@ def annotate(
 
 
 def write_report(
-    capture_path: Path, formats: Sequence[str], trusted_origins: Sequence[str], redact: bool
+    capture_path: Path,
+    formats: Sequence[str],
+    trusted_origins: Sequence[str],
+    redact: bool,
+    probed: ProbeRun | None = None,
 ) -> list[str]:
     """Re-read a finished capture through the batch pipeline and write its reports next to it.
 
-    Re-reading the file (not the live state) gives exactly what `cors-audit report capture.jsonl` gives.
+    Re-reading the file (not the live state) gives exactly what `cors-audit report capture.jsonl` gives,
+    plus the findings of the session's probes (`probed`), merged as `cors-audit report --probe` does.
     """
     from cors_audit.audit import analyze
     from cors_audit.report import write_reports
@@ -572,6 +658,10 @@ def write_report(
         redact=redact,
         warnings=warnings,
     )
+    if probed is not None:
+        from cors_audit.probe import merge
+
+        audit = merge(audit, probed.findings, probed.stats, probed.warnings)
     stem = capture_path.with_suffix("")
     paths = {fmt: f"{stem}.{fmt}" for fmt in formats}
     return write_reports(

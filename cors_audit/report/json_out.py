@@ -29,7 +29,7 @@ def audit_to_dict(audit: Audit, *, redact: bool = True) -> dict[str, Any]:
     """
     exchanges = [exchange_to_dict(x, redact=redact) for x in audit.exchanges]
     findings = [finding_to_dict(f) for f in audit.findings]
-    return {
+    report: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "tool": {"name": "cors-audit", "version": cors_audit.__version__},
         "inputs": list(audit.inputs),
@@ -38,6 +38,11 @@ def audit_to_dict(audit: Audit, *, redact: bool = True) -> dict[str, Any]:
         "findings": findings,
         "warnings": list(audit.warnings),
     }
+    # Only when forged-Origin probes ran (an audit from `cors_audit.probe`): a passive report stays
+    # exactly what it was, and `"probe": true` tells a reader some findings come from active requests.
+    if getattr(audit, "probe", None) is not None:
+        report["probe"] = True
+    return report
 
 
 def summarize(
@@ -304,6 +309,10 @@ JSON_SCHEMA: dict[str, Any] = {
             },
         },
         "warnings": {"type": "array", "items": {"type": "string"}},
+        "probe": {
+            "const": True,
+            "description": "Present when forged-Origin probes were sent (cors-audit probe, report --probe)",
+        },
     },
 }
 """The published shape of the JSON report (JSON Schema 2020-12), for consumers and tests."""
