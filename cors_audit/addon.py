@@ -20,7 +20,7 @@ from mitmproxy.log import ALERT
 
 from cors_audit import rules
 from cors_audit.audit import LiveJudge
-from cors_audit.model import Exchange, Message, Severity
+from cors_audit.model import PROBE_USER_AGENT, Exchange, Message, Severity
 from cors_audit.origin import parse_origin
 from cors_audit.redact import redact_header
 from cors_audit.rules.observe import REQUEST_EVIDENCE, RESPONSE_EVIDENCE
@@ -46,7 +46,6 @@ MAX_MEMO = 4_096
 RULE_REQUEST_HEADERS = frozenset(REQUEST_EVIDENCE)
 RULE_RESPONSE_HEADERS = frozenset(RESPONSE_EVIDENCE)
 SECRET_HEADERS = frozenset({"cookie", "authorization"})
-PROBE_TOKEN = "cors-audit-probe/"
 """In the User-Agent of every probe request (cors_audit.probe): such flows are not a browser's."""
 
 
@@ -221,7 +220,7 @@ class CorsAudit:
     def _observe(self, flow: http.HTTPFlow) -> None:
         if flow.is_replay or flow.request.method == "CONNECT":
             return
-        if PROBE_TOKEN in flow.request.headers.get("user-agent", ""):
+        if PROBE_USER_AGENT in flow.request.headers.get("user-agent", ""):
             return  # our own forged-Origin probe (e.g. `cors-audit probe --proxy`), not the browser
         try:
             if self.scope is not None and not self.scope(flow):

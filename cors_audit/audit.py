@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from cors_audit import browser, rules
-from cors_audit.model import Audit, Exchange, Message
+from cors_audit.model import PROBE_USER_AGENT, Audit, Exchange, Message
 from cors_audit.pairing import Pairer
 
 
@@ -29,19 +29,32 @@ class LiveJudge:
         return self._pairer.pending
 
 
-def judge_all(messages: Iterable[Message]) -> tuple[int, list[Exchange]]:
-    """Pair and judge every message; exchanges come back in time order with ids x1, x2, ..."""
+def judge_all(messages: Iterable[Message], warnings: list[str] | None = None) -> tuple[int, list[Exchange]]:
+    """Pair and judge every message; exchanges come back in time order with ids x1, x2, ...
+
+    Requests our own probe sent (its User-Agent token), recorded by the same proxy, are left out
+    with one warning: they are not what the browser did.
+    """
     pairer = Pairer()
     exchanges: list[Exchange] = []
     count = 0
+    probes = 0
     for message in messages:
         count += 1
+        if PROBE_USER_AGENT in (message.request_headers.get("user-agent") or ""):
+            probes += 1  # `cors-audit probe` traffic recorded by the same proxy: not the browser's
+            continue
         for exchange in pairer.feed(message):
             browser.slim(exchange)
             exchanges.append(exchange)
     for exchange in pairer.flush():
         browser.slim(exchange)
         exchanges.append(exchange)
+    if probes and warnings is not None:
+        warnings.append(
+            f"{probes} requests sent by cors-audit probe (User-Agent {PROBE_USER_AGENT}...) were left out: "
+            "they are not browser traffic"
+        )
     exchanges.sort(key=_first_seen)
     for number, exchange in enumerate(exchanges, 1):
         exchange.id = f"x{number}"
@@ -59,7 +72,8 @@ def analyze(
     warnings: list[str] | None = None,
 ) -> Audit:
     """Run the whole core over `messages` and return the Audit every report format renders."""
-    count, exchanges = judge_all(messages)
+    warnings = warnings if warnings is not None else []
+    count, exchanges = judge_all(messages, warnings)
     context = rules.RuleContext(trusted_origins=tuple(trusted_origins), redact=redact)
     findings = rules.evaluate(exchanges, context)
     return Audit(
@@ -67,7 +81,7 @@ def analyze(
         messages=count,
         exchanges=exchanges,
         findings=findings,
-        warnings=warnings if warnings is not None else [],
+        warnings=warnings,
     )
 
 

@@ -18,6 +18,8 @@ BlockedAt = Literal["preflight", "actual", "redirect"]
 Confidence = Literal["observed", "confirmed"]
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# In the User-Agent of every forged-Origin probe (`cors-audit probe`): never browser traffic.
+PROBE_USER_AGENT = "cors-audit-probe/"
 # mitmproxy answers the browser with 502 Bad Gateway (no CORS headers) when the server fails.
 PROXY_ERROR_STATUS = 502
 

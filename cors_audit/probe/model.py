@@ -11,11 +11,11 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import cors_audit
-from cors_audit.model import Headers
+from cors_audit.model import PROBE_USER_AGENT, Headers
 from cors_audit.origin import parse_url_origin
 from cors_audit.rules.observe import path_pattern
 
-USER_AGENT_TOKEN = f"cors-audit-probe/{cors_audit.__version__}"
+USER_AGENT_TOKEN = f"{PROBE_USER_AGENT}{cors_audit.__version__}"
 """Appended to every probe's User-Agent, so server owners can find (and filter) probe traffic."""
 DEFAULT_USER_AGENT = f"Mozilla/5.0 (compatible) {USER_AGENT_TOKEN}"
 DEFAULT_RATE = 5.0

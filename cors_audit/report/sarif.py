@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +214,8 @@ class _Artifacts:
         self.relative_used = False
 
     def _uri(self, path: str) -> tuple[str, bool]:
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):  # `cors-audit probe URL...`: the URL itself
+            return path, False
         candidate = Path(path)
         if candidate.is_absolute():
             try:

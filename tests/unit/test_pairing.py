@@ -161,3 +161,22 @@ def test_same_origin_request_is_not_cors() -> None:
 def test_url_key_normalizes_default_port_and_case() -> None:
     assert url_key("HTTP://Example.com:80/a?b#c") == url_key("http://example.com/a?b") == "http://example.com/a?b"
     assert url_key("https://[::1]:443") == "https://[::1]/"
+
+
+def test_probe_requests_recorded_by_the_same_proxy_are_not_browser_traffic() -> None:
+    from cors_audit.audit import analyze
+
+    browser_preflight = options("p1", 1.0)
+    browser_put = message("a1", 1.1)
+    forged = [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "PUT"),
+              ("User-Agent", "Mozilla/5.0 (compatible) cors-audit-probe/0.1.0")]
+    probe = Message(id="q1", started=1.2, method="OPTIONS", url=API, request_headers=Headers(forged), status=204,
+                    response_headers=Headers([("Access-Control-Allow-Origin", "https://evil.example")]))
+    audit = analyze([browser_preflight, browser_put, probe], inputs=["capture.har"])
+
+    assert [x.actual.id if x.actual else None for x in audit.exchanges] == ["a1"]
+    assert audit.messages == 3
+    assert audit.warnings == [
+        "1 requests sent by cors-audit probe (User-Agent cors-audit-probe/...) were left out: "
+        "they are not browser traffic"
+    ]
