@@ -33,6 +33,7 @@ def write_reports(
     The report data (`json_out.audit_to_dict`; pass `report` if you already built it with the
     same `redact`) and its pandas frames are built once and shared by the JSON, HTML and CSV
     writers, so the formats cannot disagree. Each file appears complete or not at all.
+    `csv_path` is a folder: every frame is written as `<folder>/<frame>.csv`.
     """
     written: list[str] = []
     if report is None and (json_path or html_path or csv_path):
@@ -48,11 +49,11 @@ def write_reports(
         from cors_audit.report.frames import build_frames, dump_csv
         from cors_audit.report.html import dump_html
 
-        frames = build_frames(report)
+        frames = build_frames(report, audit)
         if html_path:
-            dump_html(report, html_path, frames)
+            dump_html(report, html_path, frames, audit=audit, redact=redact)
             written.append(html_path)
-        if csv_path:
+        if csv_path:  # a folder: one <frame>.csv per table
             dump_csv(frames, csv_path)
             written.append(csv_path)
     if sarif_path:

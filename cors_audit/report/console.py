@@ -19,6 +19,8 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from cors_audit.report.text import visible
+
 MAX_ROWS = 20
 PLAIN_WIDTH = 120
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -93,9 +95,10 @@ def safe_text(text: str, style: str = "") -> Text:
     """Captured text for the terminal: never console markup, control bytes shown as escapes.
 
     A URL or header from a capture may hold ESC sequences that would restyle or rewrite the
-    user's terminal; they are printed as `\\x1b` instead.
+    user's terminal, or bidi overrides that reorder the line; they are printed as `\\u001b`,
+    `\\u202e` instead, as in the HTML report.
     """
-    return Text(text.translate(_CONTROL_ESCAPES), style=style)
+    return Text(visible(text, keep_lines=False), style=style)
 
 
 def _print_blocked(
@@ -247,4 +250,3 @@ class MiddleEllipsis:
         return Measurement(min(width, 12), width)
 
 
-_CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}

@@ -22,7 +22,7 @@ from cors_audit.model import Audit, Exchange, Finding, Headers, Message, Severit
 from cors_audit.report import atomic_writer, write_reports
 from cors_audit.report.console import print_summary, shorten
 from cors_audit.report.frames import build_frames, path_pattern
-from cors_audit.report.html import blocked_groups, json_blob, render_html
+from cors_audit.report.html import json_blob, render_html
 from cors_audit.report.json_out import JSON_SCHEMA, audit_to_dict
 
 PAGE = "https://app.example"
@@ -299,7 +299,7 @@ def test_json_redacts_tokens_in_urls_and_console_messages(redact: bool, shown: s
 
 
 def test_write_reports_writes_every_format_requested(tmp_path: Path) -> None:
-    json_path, html_path, csv_path = tmp_path / "r.json", tmp_path / "r.html", tmp_path / "r.csv"
+    json_path, html_path, csv_path = tmp_path / "r.json", tmp_path / "r.html", tmp_path / "csv"
 
     written = write_reports(
         sample_audit(), json_path=str(json_path), html_path=str(html_path), csv_path=str(csv_path)
@@ -308,7 +308,8 @@ def test_write_reports_writes_every_format_requested(tmp_path: Path) -> None:
     assert written == [str(json_path), str(html_path), str(csv_path)]
     assert json.loads(json_path.read_text())["summary"]["exchanges"] == 3
     assert html_path.read_text().startswith("<!DOCTYPE html>")
-    assert len(csv_path.read_text().strip().splitlines()) == 1 + 3  # header + one row per exchange
+    exchanges_csv = (csv_path / "exchanges.csv").read_text().strip().splitlines()
+    assert len(exchanges_csv) == 1 + 3  # header + one row per exchange
 
 
 @pytest.mark.parametrize("severity", [Severity.HIGH, 3, "high", "HIGH"])
@@ -384,11 +385,12 @@ def test_endpoint_summary_counts_verdicts_and_errors_per_endpoint() -> None:
 )
 def test_csv_cells_never_start_a_spreadsheet_formula(tmp_path: Path, origin: str) -> None:
     audit = Audit(["c.har"], 1, [exchange("x1", f"{API}/a", blocked(f"{API}/a"), origin=origin)])
-    path = tmp_path / "r.csv"
+    folder = tmp_path / "csv"
 
-    write_reports(audit, csv_path=str(path))
+    write_reports(audit, csv_path=str(folder))
 
-    row = next(csv.DictReader(path.open(newline="")))
+    with (folder / "exchanges.csv").open(newline="") as handle:
+        row = next(csv.DictReader(handle))
     assert row["origin"] == "'" + origin
     assert row["url"] == f"{API}/a"  # ordinary text is left alone
 
@@ -511,18 +513,21 @@ def test_html_empty_states(audit: Audit, empty_text: str) -> None:
     assert "No request was blocked by CORS." in html
 
 
-def test_html_groups_identical_blocked_requests() -> None:
+def test_blocked_frame_groups_identical_failures_by_error_and_target() -> None:
     urls = [f"{API}/users/{n}" for n in range(5)]
     exchanges = [exchange(f"x{i}", u, blocked(u), method="PUT", index=i) for i, u in enumerate(urls, 1)]
     exchanges.append(
         exchange("x9", f"{API}/users/1", blocked(f"{API}/users/1", "AllowOriginMismatch"), index=9)
     )
 
-    groups = blocked_groups(audit_to_dict(Audit(["c.har"], 6, exchanges))["exchanges"])
+    groups = build_frames(audit_to_dict(Audit(["c.har"], 6, exchanges))).blocked
 
-    assert [(g["endpoint"], len(g["ids"]), g["example"]["error"]) for g in groups] == [
-        (f"{API}/users/{{id}}", 5, "PreflightMissingAllowOriginHeader"),
-        (f"{API}/users/{{id}}", 1, "AllowOriginMismatch"),
+    assert [
+        (g["target_origin"] + g["path"], g["requests"], g["error"], g["example"])
+        for g in groups.to_dict("records")
+    ] == [
+        (f"{API}/users/{{id}}", 5, "PreflightMissingAllowOriginHeader", "x1"),
+        (f"{API}/users/{{id}}", 1, "AllowOriginMismatch", "x9"),
     ]
 
 
@@ -542,15 +547,17 @@ def test_console_summary_is_plain_text_when_not_a_terminal() -> None:
 
 
 def test_console_summary_escapes_terminal_controls_and_markup(monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"{API}/\x1b[2J\x1b]0;pwned\x07[bold]x[/bold]"
+    url = f"{API}/\x1b[2J\x1b]0;pwned\x07[bold]x[/bold]/\u202egnp.exe\nFAKE LINE"
     audit = Audit(["c.har"], 1, [exchange("x1", url, blocked(url))])
     out = io.StringIO()
 
     print_summary(audit_to_dict(audit), out)
 
     assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
-    assert "\\x1b[2J" in out.getvalue()
+    assert "\\u001b[2J" in out.getvalue()
     assert "[bold]x[/bold]" in out.getvalue()
+    assert "\u202e" not in out.getvalue() and "\\u202egnp.exe" in out.getvalue()  # bidi shown, not obeyed
+    assert "\nFAKE LINE" not in out.getvalue()
 
 
 def test_console_summary_shortens_long_urls_in_the_table_only(monkeypatch: pytest.MonkeyPatch) -> None:
