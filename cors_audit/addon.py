@@ -662,7 +662,8 @@ def write_report(
 
         audit = merge(audit, probed.findings, probed.stats, probed.warnings)
     stem = capture_path.with_suffix("")
-    paths = {fmt: f"{stem}.{fmt}" for fmt in formats}
+    # the CSV export is a folder of tables: cors-audit-<date>-<time>-csv/exchanges.csv, ...
+    paths = {fmt: f"{stem}-csv" if fmt == "csv" else f"{stem}.{fmt}" for fmt in formats}
     return write_reports(
         audit,
         json_path=paths.get("json"),

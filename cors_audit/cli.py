@@ -449,7 +449,7 @@ def _add_probe_parser(commands: Any) -> None:
     probe.add_argument("--json", metavar="PATH", help="write the JSON report (schema 1) here")
     probe.add_argument("-o", "--html", metavar="PATH", help="write the HTML report here")
     probe.add_argument("--sarif", metavar="PATH", help="write SARIF 2.1.0 here")
-    probe.add_argument("--csv", metavar="PATH", help="write the CSV here")
+    probe.add_argument("--csv", metavar="DIR", help="write every report table as DIR/<table>.csv")
     probe.add_argument(
         "--fail-on",
         choices=FAIL_ON_CHOICES,

@@ -170,11 +170,12 @@ def test_report_without_output_options_writes_html_and_json_under_reports(captur
 
 
 def test_report_writes_only_the_formats_asked_for(capture: Path) -> None:
-    status = run("report", capture, "-o", "page.html", "--csv", "rows.csv", "--quiet")
+    status = run("report", capture, "-o", "page.html", "--csv", "rows", "--quiet")
 
     assert status == ExitStatus.SUCCESS
-    assert sorted(p.name for p in Path().iterdir()) == ["capture.har", "page.html", "rows.csv"]
-    rows = Path("rows.csv").read_text().strip().splitlines()
+    assert sorted(p.name for p in Path().iterdir()) == ["capture.har", "page.html", "rows"]
+    assert "exchanges.csv" in {p.name for p in Path("rows").iterdir()}
+    rows = Path("rows/exchanges.csv").read_text().strip().splitlines()
     assert rows[0].startswith("id,method,url,") and len(rows) == 3
 
 
