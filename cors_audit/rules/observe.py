@@ -143,7 +143,15 @@ def _locate(url: str) -> tuple[str, str, str]:
 
 
 def _collapse(segment: str) -> str:
-    if segment.isdigit() or _UUID.match(segment):
+    if segment.isdigit():
+        return "{id}"
+    return _collapse_text(segment)
+
+
+@functools.lru_cache(maxsize=16384)
+def _collapse_text(segment: str) -> str:
+    # cached: paths differ in their ids, but share every other segment
+    if _UUID.match(segment):
         return "{id}"
     if _HEX.match(segment) and (_DIGIT.search(segment) or len(segment) >= 24):
         return "{id}"
@@ -307,6 +315,9 @@ class Traffic:
             if exchange.preflight is not None:
                 preflights.add(id(exchange.preflight))
             cookie = exchange.credentials == "include"
+            # A not-cors request (an <img>, a navigation) asked for nothing: the page origin is not an
+            # Origin the server answered, so it neither proves nor refutes a policy.
+            cors = exchange.verdict is None or exchange.verdict.outcome != "not-cors"
             for message in exchange.messages:
                 if message.status is None and not message.response_headers:
                     continue
@@ -318,8 +329,8 @@ class Traffic:
                     continue
                 is_preflight = id(message) in preflights or message.is_preflight_shape
                 origin = message.request_headers.get("origin")
-                if origin is None and not is_preflight and message is exchange.actual:
-                    origin = exchange.origin
+                if origin is None and not is_preflight and message is exchange.actual and cors:
+                    origin = exchange.origin  # provisional headers (Playwright) omit the Origin sent
                 if origin is None and not is_preflight and not _grants_cors(message):
                     continue  # no Origin asked, no CORS header answered: nothing any rule reads
                 target, host, pattern = _locate(message.url)

@@ -12,6 +12,7 @@ medium on private-network hosts. With credentials it is the critical bug this to
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from cors_audit.model import Severity
@@ -140,7 +141,7 @@ def _subdomains(
             if context.trusted and context.is_trusted(o.origin or ""):
                 continue
             parsed = origin_value(o.origin)
-            if parsed is None or parsed.is_opaque or site_key(parsed.serialize()) == parsed.serialize():
+            if parsed is None or parsed.is_opaque or site_key(serialized := parsed.serialize()) == serialized:
                 continue  # IP, localhost, single label: no domain to have subdomains of
             host = parsed.host.removeprefix("www.")
             domain = registrable_domain(parsed.host)
@@ -161,6 +162,7 @@ def _subdomains(
             )
 
 
+@functools.lru_cache(maxsize=4096)
 def _same_origin(origin: str, target: str) -> bool:
     parsed = origin_value(origin)
     return parsed is not None and not parsed.is_opaque and parsed.serialize() == target

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from cors_audit.fixes import fix_for
-from cors_audit.model import Exchange, Finding, Headers, Message, Severity
+from cors_audit.model import Exchange, Finding, Headers, Message, Severity, Verdict
 from cors_audit.rules import PASSIVE_RULES, REGISTRY, RuleContext, evaluate, live_evaluate, live_findings
 from cors_audit.rules.observe import path_pattern
 
@@ -111,6 +111,14 @@ def echo(
 VARY = (("Vary", "Origin"),)
 
 
+def no_cors_load(page: str, response: list[tuple[str, str]]) -> Exchange:
+    """An <img>/<script> load from `page`: no Origin sent, so no CORS question asked of the server."""
+    exchange = get(None, response)
+    exchange.origin = page  # the page is known (Sec-Fetch-Site, Referer), but the server was not told
+    exchange.verdict = Verdict("not-cors")
+    return exchange
+
+
 @dataclass
 class Case:
     name: str
@@ -170,6 +178,11 @@ CASES = [
         ],
         {"reflected-origin-credentials": None, "reflected-origin": None},
         nothing_above_info=True,
+    ),
+    Case(
+        "a no-cors load from a third page (no Origin sent) does not disprove reflection",
+        [get(B, echo(B, extra=VARY)), get(OTHER, echo(OTHER, extra=VARY)), no_cors_load(EVIL, [])],
+        {"reflected-origin-credentials": C},
     ),
     Case(
         "a refusal on an error page does not disprove reflection",
