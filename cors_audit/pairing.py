@@ -17,6 +17,7 @@ memory stays bounded: everything pending expires.
 from __future__ import annotations
 
 import functools
+import heapq
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -113,8 +114,13 @@ class Pairer:
     _held: dict[tuple[str, str], list[_Held]] = field(default_factory=dict)
     _cache: dict[tuple[str, str], browser.PreflightResult] = field(default_factory=dict)
     _now: float = -math.inf
-    _next_deadline: float = math.inf  # no waiting item expires before this: most messages skip the scan
+    # Deadlines of the waiting items, one heap per table: (deadline, order added, key, item). An item
+    # taken early stays in its heap until its deadline and is then ignored.
+    _held_due: list[tuple[float, int, Any, _Held]] = field(default_factory=list)
+    _pending_due: list[tuple[float, int, Any, _Pending]] = field(default_factory=list)
+    _chains_due: list[tuple[float, int, Any, _Chain]] = field(default_factory=list)
     _seq: int = 0
+    _added: int = 0
     _fed: int = 0
 
     @property
@@ -146,28 +152,33 @@ class Pairer:
         self._now = now
         if self._fed % 256 == 0:
             self._cache = {k: v for k, v in self._cache.items() if v.expires >= now}
-        if now <= self._next_deadline:
-            return []
+        due = (self._held_due, self._pending_due, self._chains_due)
+        if all(not queue or queue[0][0] >= now for queue in due):
+            return []  # nothing waits past its deadline: the common case costs three comparisons
         out: list[Exchange] = []
-        for held in self._expired(self._held, now):
+        for held in self._expired(self._held, self._held_due, now):
             out.extend(self._finish_request(held.exchange, held.unsafe, preflight=None, searched=True))
-        for pending in self._expired(self._pending, now):
+        for pending in self._expired(self._pending, self._pending_due, now):
             out.append(self._orphan(pending.preflight))
-        for chain in self._expired(self._chains, now):
+        for chain in self._expired(self._chains, self._chains_due, now):
             out.append(self._close_chain(chain))
-        self._next_deadline = min(
-            (item.deadline for table in (self._held, self._pending, self._chains)
-             for items in table.values() for item in items),  # type: ignore[attr-defined]
-            default=math.inf,
-        )
         return out
 
-    def _expired(self, table: dict[Any, list[_T]], now: float) -> list[_T]:
-        """Take out of `table` every item whose deadline has passed."""
+    def _expired(self, table: dict[Any, list[_T]], due: list[tuple[float, int, Any, _T]], now: float) -> list[_T]:
+        """Take out of `table` every item whose deadline has passed, in the order they were added."""
+        popped = []
+        while due and due[0][0] < now:
+            popped.append(heapq.heappop(due))
+        popped.sort(key=lambda entry: entry[1])
         gone: list[_T] = []
-        for key in [k for k, items in table.items() if any(i.deadline < now for i in items)]:
-            gone.extend(i for i in table[key] if i.deadline < now)
-            self._set(table, key, [i for i in table[key] if i.deadline >= now])
+        for _, _, key, item in popped:
+            items = table.get(key, [])
+            at = next((i for i, waiting in enumerate(items) if waiting is item), None)
+            if at is None:
+                continue  # taken by its partner before the deadline
+            del items[at]
+            self._set(table, key, items)
+            gone.append(item)
         return gone
 
     def flush(self) -> list[Exchange]:
@@ -189,7 +200,7 @@ class Pairer:
             if browser.judge(chain.exchange).outcome == "blocked":
                 return [self._finalize(chain.exchange)]
             chain.exchange.preflights.pop()
-            self._add(self._chains, key, chain)
+            self._add(self._chains, self._chains_due, key, chain)
             return []
         held = self._take(self._held, (origin, key), lambda h: h.exchange.method.upper() == method.upper())
         if held is not None:
@@ -198,7 +209,7 @@ class Pairer:
         if preflight.initiator != "preflight" and self._fails_without_credentials(pending):
             # the browser never sends the request after this: the exchange is complete now
             return [self._orphan(preflight)]
-        self._add(self._pending, (origin, key), pending)
+        self._add(self._pending, self._pending_due, (origin, key), pending)
         return []
 
     def _fails_without_credentials(self, pending: _Pending) -> bool:
@@ -272,7 +283,7 @@ class Pairer:
                 exchange.cached_from = entry.preflight_id
             elif not searched:
                 key = (exchange.origin or NULL, url_key(message.url))
-                self._add(self._held, key, _Held(exchange, unsafe, message.started + self.late))
+                self._add(self._held, self._held_due, key, _Held(exchange, unsafe, message.started + self.late))
                 return []
             else:
                 exchange.preflight_observed = False
@@ -285,7 +296,7 @@ class Pairer:
         if redirect is not None and self._follows(exchange):
             self._remember_preflight(exchange)
             key = url_key(redirect)
-            self._add(self._chains, key, _Chain(exchange, key, last.started + self.hold))
+            self._add(self._chains, self._chains_due, key, _Chain(exchange, key, last.started + self.hold))
             return []
         return [self._finalize(exchange)]
 
@@ -396,9 +407,10 @@ class Pairer:
                 return item
         return None
 
-    def _add(self, table: dict, key: object, item: _Expiring) -> None:  # type: ignore[type-arg]
+    def _add(self, table: dict, due: list, key: object, item: _Expiring) -> None:  # type: ignore[type-arg]
         table.setdefault(key, []).append(item)
-        self._next_deadline = min(self._next_deadline, item.deadline)
+        self._added += 1
+        heapq.heappush(due, (item.deadline, self._added, key, item))
 
     @staticmethod
     def _set(table: dict, key: object, items: list) -> None:  # type: ignore[type-arg]
