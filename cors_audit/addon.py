@@ -46,7 +46,6 @@ MAX_MEMO = 4_096
 RULE_REQUEST_HEADERS = frozenset(REQUEST_EVIDENCE)
 RULE_RESPONSE_HEADERS = frozenset(RESPONSE_EVIDENCE)
 SECRET_HEADERS = frozenset({"cookie", "authorization"})
-"""In the User-Agent of every probe request (cors_audit.probe): such flows are not a browser's."""
 
 
 class Risk(NamedTuple):

@@ -114,11 +114,12 @@ class Pairer:
     _held: dict[tuple[str, str], list[_Held]] = field(default_factory=dict)
     _cache: dict[tuple[str, str], browser.PreflightResult] = field(default_factory=dict)
     _now: float = -math.inf
-    # Deadlines of the waiting items, one heap per table: (deadline, order added, key, item). An item
-    # taken early stays in its heap until its deadline and is then ignored.
-    _held_due: list[tuple[float, int, Any, _Held]] = field(default_factory=list)
-    _pending_due: list[tuple[float, int, Any, _Pending]] = field(default_factory=list)
-    _chains_due: list[tuple[float, int, Any, _Chain]] = field(default_factory=list)
+    # When each table's keys have an item due, one heap per table: (deadline, order added, key). The
+    # items stay in the tables; an entry whose item was taken early is skipped when it comes due, and
+    # holds no message meanwhile (a busy proxy takes thousands of preflights early every 30 s).
+    _held_due: list[tuple[float, int, Any]] = field(default_factory=list)
+    _pending_due: list[tuple[float, int, Any]] = field(default_factory=list)
+    _chains_due: list[tuple[float, int, Any]] = field(default_factory=list)
     _seq: int = 0
     _added: int = 0
     _fed: int = 0
@@ -164,21 +165,20 @@ class Pairer:
             out.append(self._close_chain(chain))
         return out
 
-    def _expired(self, table: dict[Any, list[_T]], due: list[tuple[float, int, Any, _T]], now: float) -> list[_T]:
-        """Take out of `table` every item whose deadline has passed, in the order they were added."""
-        popped = []
+    def _expired(self, table: dict[Any, list[_T]], due: list[tuple[float, int, Any]], now: float) -> list[_T]:
+        """Take out of `table` every item whose deadline has passed: keys in the order they became due
+        first, items of one key in the order they were added."""
+        keys = []
         while due and due[0][0] < now:
-            popped.append(heapq.heappop(due))
-        popped.sort(key=lambda entry: entry[1])
+            keys.append(heapq.heappop(due))
+        keys.sort(key=lambda entry: entry[1])
         gone: list[_T] = []
-        for _, _, key, item in popped:
-            items = table.get(key, [])
-            at = next((i for i, waiting in enumerate(items) if waiting is item), None)
-            if at is None:
-                continue  # taken by its partner before the deadline
-            del items[at]
-            self._set(table, key, items)
-            gone.append(item)
+        for _, _, key in keys:
+            items = table.get(key)
+            if not items:
+                continue  # taken by their partners before the deadline, or already expired
+            gone.extend(i for i in items if i.deadline < now)
+            self._set(table, key, [i for i in items if i.deadline >= now])
         return gone
 
     def flush(self) -> list[Exchange]:
@@ -410,7 +410,7 @@ class Pairer:
     def _add(self, table: dict, due: list, key: object, item: _Expiring) -> None:  # type: ignore[type-arg]
         table.setdefault(key, []).append(item)
         self._added += 1
-        heapq.heappush(due, (item.deadline, self._added, key, item))
+        heapq.heappush(due, (item.deadline, self._added, key))
 
     @staticmethod
     def _set(table: dict, key: object, items: list) -> None:  # type: ignore[type-arg]

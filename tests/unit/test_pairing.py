@@ -180,3 +180,21 @@ def test_probe_requests_recorded_by_the_same_proxy_are_not_browser_traffic() -> 
         "1 requests sent by cors-audit probe (User-Agent cors-audit-probe/...) were left out: "
         "they are not browser traffic"
     ]
+
+
+def test_a_paired_preflight_is_held_by_its_exchange_only() -> None:
+    # A busy proxy pairs thousands of preflights inside the 30 s window; nothing but their exchanges may
+    # keep them (and their headers) alive until the window ends.
+    import gc
+    import types
+
+    pairer = Pairer()
+    preflight = options("p1", 1.0)
+    exchanges = pairer.feed(preflight) + pairer.feed(message("a1", 1.1))
+    assert [x.preflight for x in exchanges] == [preflight]
+    exchange = exchanges[0]
+    holders = [
+        r for r in gc.get_referrers(preflight)
+        if r is not exchange and r is not exchange.preflights and not isinstance(r, types.FrameType)
+    ]
+    assert holders == []
