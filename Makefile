@@ -63,8 +63,13 @@ compat:
 	.venv-compat/bin/python -c "import sys, mitmproxy.version as v; print('compat: Python', sys.version.split()[0], 'mitmproxy', v.VERSION)"; \
 	.venv-compat/bin/python -m pytest -q -p no:cacheprovider tests/unit
 
+## make bench: the performance issue's measurements (about 15 minutes; numbers, never assertions)
 bench: $(VENV)/.test-installed
-	$(PY) benchmarks/bench_har.py
+	$(PY) benchmarks/bench_har.py --scaling --inputs 4
+	@command -v ab >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq apache2-utils >/dev/null; }
+	$(PY) benchmarks/bench_addon.py --ab --requests 50000 --rounds 1
+	$(PY) benchmarks/bench_addon.py --requests 20000 --rounds 2
 
 clean:
 	rm -rf $(VENV) .venv-compat $(NODE_DIR)/node_modules .pytest_cache
