@@ -219,14 +219,14 @@ class CorsAudit:
     def _observe(self, flow: http.HTTPFlow) -> None:
         if flow.is_replay or flow.request.method == "CONNECT":
             return
-        if PROBE_USER_AGENT in flow.request.headers.get("user-agent", ""):
-            return  # our own forged-Origin probe (e.g. `cors-audit probe --proxy`), not the browser
         try:
             if self.scope is not None and not self.scope(flow):
                 return
             message = flow_to_message(flow, self._capture_name(), self.stats["messages"] + 1)
             if not is_cors_relevant(message):
                 return
+            if PROBE_USER_AGENT in (message.request_headers.get("user-agent") or ""):
+                return  # our own forged-Origin probe (e.g. `cors-audit probe --proxy`), not the browser
         except Exception as e:  # noqa: BLE001 - analysis must never raise into mitmproxy
             self._analysis_failed(flow.request.pretty_url, e)
             return

@@ -32,7 +32,8 @@ def flow_to_message(
     """
     request = flow.request
     response = flow.response
-    url = request.pretty_url
+    request_headers = _headers(request.headers.fields, on_problem)
+    url = _url(request, request_headers)
     if request.method == "CONNECT":
         url = (
             f"https://{url}/"  # the authority-form target as an URL, as mitmproxy's own HAR export writes it
@@ -44,13 +45,26 @@ def flow_to_message(
         # Request.method upper-cases; the wire bytes keep `patch` as the page sent it
         method=request.data.method.decode("utf-8", "replace"),
         url=url,
-        request_headers=_headers(request.headers.fields, on_problem),
+        request_headers=request_headers,
         status=status if status is not None and status > 0 else None,
         response_headers=_headers(response.headers.fields, on_problem) if response is not None else Headers(),
         error=flow.error.msg if flow.error is not None else None,
         via_proxy=True,
         source=Source(file=source_file, index=index, flow_id=flow.id),
     )
+
+
+def _url(request: http.Request, headers: Headers) -> str:
+    """The URL the browser asked for: `pretty_url` (the Host header's view, as in transparent mode).
+
+    `pretty_url` costs several times `url`; when the Host header names the connection's own host and
+    port (a browser talking to a regular proxy: nearly always), the two are the same URL.
+    """
+    if request.first_line_format != "authority" and not request.data.authority:
+        host = headers.get("host")
+        if host is not None and host in (request.host, f"{request.host}:{request.port}"):
+            return request.url
+    return request.pretty_url
 
 
 def _headers(fields: tuple[tuple[bytes, bytes], ...], on_problem: Problem | None) -> Headers:
