@@ -174,10 +174,11 @@ def exchanges_frame(
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in EXCHANGE_COLUMNS})
         frame["started"] = pd.Series(dtype="datetime64[ns, UTC]")
         return frame
-    raw = pd.DataFrame.from_records(exchanges)
-    preflight = raw["preflight"].tolist()
-    source = raw["source"].tolist()
-    target_origin, path = endpoints_of(raw["url"].tolist())
+    # Column by column: pandas' from_records over 100k dicts costs several times these comprehensions.
+    raw = {key: [x[key] for x in exchanges] for key in exchanges[0]}
+    preflight = raw["preflight"]
+    source = raw["source"]
+    target_origin, path = endpoints_of(raw["url"])
     columns: dict[str, Any] = {
         "id": raw["id"],
         "method": raw["method"],
@@ -202,7 +203,7 @@ def exchanges_frame(
         "source_file": [s["file"] for s in source],
         "source_entries": [s["entries"] for s in source],
     }
-    frame = pd.DataFrame(columns, index=raw.index)
+    frame = pd.DataFrame(columns)
     # Few distinct values, grouped by again and again: factorize each once. (Not `path`:
     # same-origin assets make it nearly unique.)
     for column in CATEGORY_COLUMNS:
