@@ -214,6 +214,9 @@ def _print_findings(
         if i:
             tally.append(", ")
         tally.append(f"{n} {severity}", style=SEVERITY_STYLE.get(severity) if n else None)
+    confirmed = sum(1 for f in findings if f.get("confidence") == "confirmed")
+    if confirmed:
+        tally.append(f" ({confirmed} confirmed by forged-Origin probes)")
     console.print(tally)
     if not findings:
         return
@@ -227,7 +230,7 @@ def _print_findings(
     for f in shown:
         table.add_row(
             safe_text(f["severity"], style=SEVERITY_STYLE.get(f["severity"], "")),
-            safe_text(f["rule"]),
+            safe_text(f["rule"] + (" (confirmed)" if f.get("confidence") == "confirmed" else "")),
             MiddleEllipsis(safe_text(f["target"])),
             str(f["count"]),
         )

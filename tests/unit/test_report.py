@@ -546,6 +546,20 @@ def test_console_summary_is_plain_text_when_not_a_terminal() -> None:
     assert "missing-vary-origin" in text
 
 
+def test_console_summary_says_which_findings_a_probe_confirmed() -> None:
+    audit = Audit(
+        ["c.har"], 1, [],
+        [finding(Severity.HIGH, "prefix-match", confidence="confirmed"), finding(Severity.MEDIUM)],
+    )
+    out = io.StringIO()
+    print_summary(audit_to_dict(audit), out)
+    text = out.getvalue()
+
+    assert "Findings: 0 critical, 1 high, 1 medium, 0 low, 0 info (1 confirmed by forged-Origin probes)" in text
+    assert "prefix-match (confirmed)" in text
+    assert "missing-vary-origin (confirmed)" not in text and "missing-vary-origin" in text
+
+
 def test_console_summary_escapes_terminal_controls_and_markup(monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"{API}/\x1b[2J\x1b]0;pwned\x07[bold]x[/bold]/\u202egnp.exe\nFAKE LINE"
     audit = Audit(["c.har"], 1, [exchange("x1", url, blocked(url))])
