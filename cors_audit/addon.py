@@ -659,7 +659,7 @@ def write_report(
     if probed is not None:
         from cors_audit.probe import merge
 
-        audit = merge(audit, probed.findings, probed.stats, probed.warnings)
+        audit = merge(audit, probed.findings, probed.warnings)
     stem = capture_path.with_suffix("")
     # the CSV export is a folder of tables: cors-audit-<date>-<time>-csv/exchanges.csv, ...
     paths = {fmt: f"{stem}-csv" if fmt == "csv" else f"{stem}.{fmt}" for fmt in formats}

@@ -324,3 +324,4 @@ class Audit:
     exchanges: list[Exchange]
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    probed: bool = False  # forged-Origin probes ran (`cors-audit probe`): some findings are `confirmed`

@@ -20,7 +20,7 @@ from cors_audit.probe.catalogue import (
     targets_from_audit,
     targets_from_exchanges,
 )
-from cors_audit.probe.judge import ProbedAudit, ProbeStats, explain, granted, judge, merge
+from cors_audit.probe.judge import ProbeStats, explain, granted, judge, merge
 from cors_audit.probe.model import (
     DEFAULT_RATE,
     DEFAULT_TIMEOUT,
@@ -45,7 +45,6 @@ __all__ = [
     "ProbeResult",
     "ProbeRun",
     "ProbeStats",
-    "ProbedAudit",
     "Prober",
     "RateLimiter",
     "Runner",

@@ -254,7 +254,7 @@ def _probe_targets(args: argparse.Namespace, targets: list[Target], settings: Se
     redact = not args.no_redact
     _say_probing(targets, settings)
     run = probing.run_probes(targets, settings)
-    audit = probing.merge(Audit(list(args.urls), 0, []), run.findings, run.stats, run.warnings)
+    audit = probing.merge(Audit(list(args.urls), 0, []), run.findings, run.warnings)
     report_data = audit_to_dict(audit, redact=redact)
     written = _write(audit, outputs, report_data, redact=redact) if outputs else []
     for warning in audit.warnings:
@@ -294,7 +294,7 @@ def probe_capture(args: argparse.Namespace, audit: Audit, trusted: list[str], pr
     _say_probing(targets, settings)
     run = probing.run_probes(targets, settings)
     print(_probe_done(run.stats), file=sys.stderr)
-    return probing.merge(audit, run.findings, run.stats, run.warnings)
+    return probing.merge(audit, run.findings, run.warnings)
 
 
 def _say_probing(targets: Sequence[Target], settings: Settings) -> None:

@@ -22,7 +22,7 @@ reported. Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from cors_audit.fixes import fix_for
@@ -63,13 +63,6 @@ class ProbeStats:
     skipped: int = 0
     seconds: float = 0.0
     hosts: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class ProbedAudit(Audit):
-    """An Audit whose endpoints were also probed: the JSON report then says `"probe": true`."""
-
-    probe: ProbeStats = field(default_factory=ProbeStats)
 
 
 def granted(results: Iterable[ProbeResult]) -> list[ProbeResult]:
@@ -274,9 +267,7 @@ def _host(origin: str) -> str:
 # ---- merge ----
 
 
-def merge(
-    audit: Audit, findings: Sequence[Finding], stats: ProbeStats, warnings: Sequence[str] = ()
-) -> ProbedAudit:
+def merge(audit: Audit, findings: Sequence[Finding], warnings: Sequence[str] = ()) -> Audit:
     """`audit` plus the probe findings: a passive finding a probe confirms becomes `confirmed` (with the
     probe's evidence and the worse severity) instead of appearing twice. The warnings list is kept
     (callers hold on to it) and the probe warnings are appended to it."""
@@ -308,9 +299,7 @@ def merge(
             by_key[(found.rule, found.target)] = found
     merged.sort(key=sort_key)
     audit.warnings.extend(warnings)
-    values = {f.name: getattr(audit, f.name) for f in fields(Audit)}
-    values["findings"] = merged
-    return ProbedAudit(**values, probe=stats)
+    return replace(audit, findings=merged, probed=True)
 
 
 def _confirm(passive: Finding, probe: Finding) -> None:

@@ -40,7 +40,7 @@ def audit_to_dict(audit: Audit, *, redact: bool = True) -> dict[str, Any]:
     }
     # Only when forged-Origin probes ran (an audit from `cors_audit.probe`): a passive report stays
     # exactly what it was, and `"probe": true` tells a reader some findings come from active requests.
-    if getattr(audit, "probe", None) is not None:
+    if audit.probed:
         report["probe"] = True
     return report
 

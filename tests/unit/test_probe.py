@@ -530,7 +530,7 @@ def test_a_confirmed_passive_finding_is_upgraded_not_duplicated() -> None:
     confirmed = _finding(
         "null-origin-trusted", Severity.HIGH, confidence="confirmed", proof="Probe: granted."
     )
-    merged = probe.merge(audit, [confirmed], probe.ProbeStats(targets=1), ["probe: w2"])
+    merged = probe.merge(audit, [confirmed], ["probe: w2"])
     assert [(f.rule, f.confidence, f.severity, f.exchanges) for f in merged.findings] == [
         ("null-origin-trusted", "confirmed", Severity.HIGH, ["x1"])
     ]
@@ -544,7 +544,7 @@ def test_a_probe_that_proves_more_replaces_the_weaker_passive_finding() -> None:
     passive = _finding("reflected-origin", Severity.INFO, exchanges=["x1"], count=1)
     audit = Audit(["c.har"], 1, [exchange], findings=[passive])
     stronger = _finding("reflected-origin-credentials", Severity.CRITICAL, confidence="confirmed", count=2)
-    merged = probe.merge(audit, [stronger], probe.ProbeStats())
+    merged = probe.merge(audit, [stronger])
     assert [(f.rule, f.exchanges, f.count) for f in merged.findings] == [
         ("reflected-origin-credentials", ["x1"], 3)
     ]
@@ -554,8 +554,7 @@ def test_a_probe_that_proves_more_replaces_the_weaker_passive_finding() -> None:
 
 def test_a_probe_that_proves_less_confirms_the_stronger_passive_finding() -> None:
     passive = _finding("reflected-origin-credentials", Severity.CRITICAL)
-    merged = probe.merge(Audit([], 0, [], findings=[passive]), [_finding("reflected-origin", Severity.INFO)],
-                         probe.ProbeStats())  # fmt: skip
+    merged = probe.merge(Audit([], 0, [], findings=[passive]), [_finding("reflected-origin", Severity.INFO)])
     assert [(f.rule, f.confidence, f.severity) for f in merged.findings] == [
         ("reflected-origin-credentials", "confirmed", Severity.CRITICAL)
     ]
@@ -563,17 +562,13 @@ def test_a_probe_that_proves_less_confirms_the_stronger_passive_finding() -> Non
 
 def test_new_probe_findings_are_added_and_everything_is_ranked() -> None:
     audit = Audit([], 0, [], findings=[_finding("missing-vary-origin", Severity.MEDIUM)])
-    merged = probe.merge(
-        audit, [_finding("prefix-match", Severity.HIGH, confidence="confirmed")], probe.ProbeStats()
-    )
+    merged = probe.merge(audit, [_finding("prefix-match", Severity.HIGH, confidence="confirmed")])
     assert [f.rule for f in merged.findings] == ["prefix-match", "missing-vary-origin"]
 
 
 def test_the_json_report_says_probe_true_only_when_probes_ran() -> None:
     plain = Audit(["c.har"], 0, [])
-    probed = probe.merge(
-        Audit(["c.har"], 0, []), [_finding("prefix-match", Severity.HIGH)], probe.ProbeStats()
-    )
+    probed = probe.merge(Audit(["c.har"], 0, []), [_finding("prefix-match", Severity.HIGH)])
     assert "probe" not in audit_to_dict(plain)
     report = json.loads(json.dumps(audit_to_dict(probed)))
     assert report["probe"] is True
