@@ -18,16 +18,11 @@ from cors_audit.model import Exchange, Message
 from cors_audit.origin import origin_of
 from cors_audit.redact import redact_header, redact_url
 from cors_audit.report.advice import PAIRS, advice_for, header_pairs
+from cors_audit.rules.observe import REQUEST_EVIDENCE
 
-# Header lines a CORS diagram shows; everything else is noise for this question.
-REQUEST_HEADERS = (
-    "origin",
-    "access-control-request-method",
-    "access-control-request-headers",
-    "access-control-request-private-network",
-    "cookie",
-    "authorization",
-)
+# Header lines a CORS diagram shows (the request lines that are evidence for the rules too);
+# everything else is noise for this question.
+REQUEST_HEADERS = REQUEST_EVIDENCE
 RESPONSE_PREFIX = "access-control-"
 RESPONSE_HEADERS = ("vary", "location")
 MAX_LINES = 8  # header lines per message in a diagram

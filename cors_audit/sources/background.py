@@ -22,6 +22,7 @@ import msgspec
 
 from cors_audit.errors import InputError
 from cors_audit.model import Headers, Message, Source
+from cors_audit.sources import SharedLines
 
 __all__ = ["Prefetcher", "available"]
 
@@ -110,7 +111,7 @@ class Prefetcher:
 
 
 def _receive(conn: Connection) -> Iterator[Message]:
-    shared = _Shared()
+    shared = SharedLines()
     while True:
         try:
             data = conn.recv_bytes()
@@ -146,32 +147,9 @@ def stream(prefetcher: Prefetcher, index: int, warnings: list[str]) -> Iterator[
             raise InputError(item.file, item.problem, item.place, partial=item.partial) from None
 
 
-class _Shared:
-    """One str object per header name and per repeated value, as the readers themselves share them.
-
-    Decoded batches hold a fresh copy of every string; a long capture repeats the same lines, so
-    sharing them keeps the judging process as small as reading in-process would.
-    """
-
-    def __init__(self) -> None:
-        self.names: dict[str, str] = {}
-        self.last: dict[str, str] = {}
-
-    def lines(self, items: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        names, last = self.names, self.last
-        out = []
-        for name, value in items:
-            name = names.setdefault(name, name)
-            previous = last.get(name)
-            if previous == value:
-                value = previous
-            else:
-                last[name] = value
-            out.append((name, value))
-        return out
-
-
-def _message(row: _Row, shared: _Shared) -> Message:
+def _message(row: _Row, shared: SharedLines) -> Message:
+    """A message as the reader built it; decoded batches hold a fresh copy of every string, so the
+    header lines are shared again, as reading in-process would."""
     (id_, started, method, url, request, status, response, error, initiator, page_url, from_cache,
      via_proxy, file, index, flow_id, slim) = row
     return Message(

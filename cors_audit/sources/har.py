@@ -22,7 +22,7 @@ import msgspec
 from cors_audit.browser import kept_request_header, kept_response_header
 from cors_audit.errors import InputError
 from cors_audit.model import Headers, Message, Source
-from cors_audit.sources import WarningLog, id_prefix, line_column, make_headers
+from cors_audit.sources import SharedLines, WarningLog, id_prefix, line_column, make_headers
 
 Buffer = bytes | mmap.mmap
 
@@ -265,37 +265,25 @@ class _Context:
         self.via_proxy = False  # mitmproxy's savehar/hardump: failures reached the browser as 502
         self.previous_started = 0.0
         self.repaired = False  # bytes were replaced somewhere: look for U+FFFD in headers
-        self._names: dict[str, str] = {}
-        self._last_value: dict[str, str] = {}
+        self.shared = SharedLines()
         self.keep_request: dict[str, bool] = {}
         self.keep_response: dict[str, bool] = {}
 
     def headers(self, lines: list[_Header], keep: dict[str, bool]) -> Headers:
-        """The lines the analysis reads (see `browser.slim`), sharing str objects with earlier entries.
+        """The lines the analysis reads (see `browser.slim`), str objects shared with earlier entries.
 
-        A capture repeats the same header lines (user-agent, accept, sec-ch-ua, CORS headers...)
-        entry after entry, most of which no check reads: whether a name is kept is decided once per
-        distinct name (`keep` is the memo), HTTP/2 pseudo-headers never are. A value is shared when
-        it equals the last value seen under the same name, which costs one comparison, not a hash.
+        Most lines of a capture are read by no check: whether a name is kept is decided once per
+        distinct name (`keep` is the memo); HTTP/2 pseudo-headers never are.
         """
-        last = self._last_value
-        out: list[tuple[str, str]] = []
+        pairs = []
         for line in lines:
             name = line.name
             kept = keep.get(name)
             if kept is None:
                 kept = keep[name] = self._keeps(name, keep is self.keep_request)
-            if not kept:
-                continue
-            name = self._names.setdefault(name, name)
-            value = line.value
-            previous = last.get(name)
-            if previous == value:
-                value = previous
-            else:
-                last[name] = value
-            out.append((name, value))
-        return make_headers(out, slim=True)
+            if kept:
+                pairs.append((name, line.value))
+        return make_headers(self.shared.lines(pairs), slim=True)
 
     @staticmethod
     def _keeps(name: str, request: bool) -> bool:
