@@ -91,6 +91,35 @@ def wait_for_port(port: int, timeout: float = 30.0, alive: Any = None) -> None:
     raise TimeoutError(f"nothing listens on {HOST}:{port} after {timeout:.0f}s")
 
 
+SERVERS = Path(__file__).parent / "servers"
+
+
+@contextlib.contextmanager
+def serve(command: list[str], ports: Sequence[int], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """One lab server process started from tests/e2e/servers, waited for on every port it listens
+    on, and stopped by its own handle (SIGTERM, then SIGKILL). Its output goes to `log`, whose tail
+    is the error when it does not come up."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            command, cwd=SERVERS, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        try:
+            for port in ports:
+                wait_for_port(port, timeout=60, alive=lambda: process.poll() is None)
+            yield process
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(
+                f"{command[1]} did not start: {log.read_text(errors='replace')[-800:]}"
+            ) from exc
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+
+
 # --------------------------------------------------------------------------------------------
 # Server behaviour, as data
 

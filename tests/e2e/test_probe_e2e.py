@@ -14,8 +14,6 @@ import contextlib
 import http.client
 import json
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -28,12 +26,11 @@ import pytest
 
 from cors_audit.cli import ExitStatus, main
 from cors_audit.probe import USER_AGENT_TOKEN
-from tests.e2e.harness import Mitmdump, free_port, wait_for_port
+from tests.e2e.harness import SERVERS, Mitmdump, free_port, serve
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVERS = Path(__file__).parent / "servers"
 SCRIPT = ROOT / "addons" / "cors_audit.py"
 SARIF_SCHEMA = Path(__file__).parents[1] / "fixtures" / "sarif-schema-2.1.0.json"
 TRUSTED = "https://app.example.com"
@@ -98,30 +95,6 @@ def _lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
-@contextlib.contextmanager
-def _serve(command: list[str], ports: list[int], output: Path) -> Iterator[None]:
-    """One server process, stopped by its own handle (SIGTERM, then SIGKILL)."""
-    with open(output, "wb") as out:
-        process = subprocess.Popen(
-            command, cwd=SERVERS, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
-        try:
-            for port in ports:
-                wait_for_port(port, timeout=60, alive=lambda: process.poll() is None)
-            yield
-        except (RuntimeError, TimeoutError) as exc:
-            raise RuntimeError(
-                f"{command[1]} did not start: {output.read_text(errors='replace')[-800:]}"
-            ) from exc
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-
-
 def _node_ready() -> bool:
     return shutil.which("node") is not None and (SERVERS / "node_modules" / "cors").is_dir()
 
@@ -137,7 +110,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     express = _node_ready()
     with contextlib.ExitStack() as stack:
         stack.enter_context(
-            _serve(
+            serve(
                 [python, "probe_lab.py", str(logs["lab"]), str(ports["lab"]), str(ports["lab-tls"]),
                  str(ports["canary"]), str(tmp / "cert")],
                 [ports["lab"], ports["lab-tls"], ports["canary"]],
@@ -145,12 +118,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             )
         )  # fmt: skip
         stack.enter_context(
-            _serve([python, "probe_starlette.py", str(ports["starlette"]), str(logs["starlette"])],
+            serve([python, "probe_starlette.py", str(ports["starlette"]), str(logs["starlette"])],
                    [ports["starlette"]], tmp / "starlette.out")
         )  # fmt: skip
         if express:
             stack.enter_context(
-                _serve(["node", "probe_express.js", str(ports["express"]), str(logs["express"])],
+                serve(["node", "probe_express.js", str(ports["express"]), str(logs["express"])],
                        [ports["express"]], tmp / "express.out")
             )  # fmt: skip
         yield Lab(origins, list(logs.values()), express)

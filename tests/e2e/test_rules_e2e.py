@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,18 +22,18 @@ import pytest
 
 from cors_audit.model import Audit, Finding, Severity
 from tests.e2e.harness import (
+    SERVERS,
     CaseServer,
     ChromiumDriver,
     Mitmdump,
     RequestSpec,
     Truth,
     free_port,
-    wait_for_port,
+    serve,
 )
 
 pytestmark = pytest.mark.e2e
 
-SERVERS = Path(__file__).parent / "servers"
 SCHEMA = Path(__file__).parents[1] / "fixtures" / "sarif-schema-2.1.0.json"
 
 
@@ -91,30 +90,6 @@ def _npm_ready() -> None:
     )
     if done.returncode != 0:
         pytest.skip(f"npm ci failed in {SERVERS}: {done.stderr.strip()[-300:]}")
-
-
-@contextlib.contextmanager
-def _server(command: list[str], ports: list[int], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """One server subprocess, stopped (SIGTERM, then SIGKILL) by its own handle."""
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command, cwd=SERVERS, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
-        try:
-            for port in ports:
-                wait_for_port(port, timeout=60, alive=lambda: process.poll() is None)
-            yield process
-        except (RuntimeError, TimeoutError) as exc:
-            raise RuntimeError(
-                f"{command[1]} did not start: {log.read_text(errors='replace')[-800:]}"
-            ) from exc
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
 
 
 def _plan(origins: dict[str, str], page_index: int) -> list[tuple[str, RequestSpec, str]]:
@@ -176,26 +151,26 @@ def lab(e2e_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Lab:
         page_origins = [p.page for p in pages]
         allowed = page_origins[0]
         stack.enter_context(
-            _server(
+            serve(
                 ["node", "express_app.js", str(ports["express"]), allowed],
                 [ports["express"]],
                 tmp / "express.log",
             )
         )
         stack.enter_context(
-            _server(
+            serve(
                 [python, "fastapi_app.py", str(ports["fastapi"]), allowed],
                 [ports["fastapi"]],
                 tmp / "fastapi.log",
             )
         )
         stack.enter_context(
-            _server(
+            serve(
                 [python, "flask_app.py", str(ports["flask"]), allowed], [ports["flask"]], tmp / "flask.log"
             )
         )
         stack.enter_context(
-            _server(
+            serve(
                 [
                     python,
                     "classic_bugs.py",
