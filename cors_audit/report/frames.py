@@ -21,12 +21,12 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
 
 from cors_audit.origin import origin_of
+from cors_audit.rules.observe import collapse_ids, path_pattern
 
 if TYPE_CHECKING:
     from cors_audit.model import Audit, Exchange
@@ -106,11 +106,6 @@ BLOCKED_KEYS = ["error", "target_origin", "path"]
 CATEGORY_COLUMNS = ["origin", "target_origin", "verdict", "error"]
 
 # A path segment that names one record rather than an endpoint: a number, a UUID, a long hex id.
-_ID_SEGMENT = re.compile(
-    r"(?<=/)(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,})(?=/|$)",
-    re.IGNORECASE,
-)
-_ID_SEGMENT_LINES = re.compile(_ID_SEGMENT.pattern.replace("$", "(?:$|\n)"), re.IGNORECASE)
 # one URL per line: scheme://authority (empty when absent), the path, and the rest of the line
 _URL_LINES = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\n]*)?([^?#\n]*)[^\n]*$", re.MULTILINE)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -338,7 +333,7 @@ def summary_by(exchanges: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def endpoints_of(urls: list[str]) -> tuple[list[str], list[str]]:
-    """(target origins, path patterns) of many URLs, one regex pass over all of them.
+    """(target origins, path patterns) of many URLs: one regex pass splits them all.
 
     The URLs are matched as the lines of one string (C speed, no per-URL Python call); each
     distinct authority and path is then worked out once. The few URLs the fast split does not
@@ -351,10 +346,7 @@ def endpoints_of(urls: list[str]) -> tuple[list[str], list[str]]:
         pairs = [endpoint_of(url) for url in urls]
         return [p[0] for p in pairs], [p[1] for p in pairs]
     authorities, paths = zip(*_URL_LINES.findall(text), strict=True)
-    distinct_paths = list(set(paths))
-    collapsed = _ID_SEGMENT_LINES.sub("{id}", "\n".join(distinct_paths)).split("\n")
-    pattern_by_path = dict(zip(distinct_paths, collapsed, strict=True))
-    pattern_by_path[""] = "/"
+    pattern_by_path = {path: collapse_ids(path) for path in set(paths)}
     origin_by_authority = {a: origin_of(a + "/") for a in set(authorities) if a}
     targets: list[str] = [origin_by_authority.get(a, "") for a in authorities]
     patterns: list[str] = list(map(pattern_by_path.__getitem__, paths))
@@ -369,20 +361,6 @@ def endpoints_of(urls: list[str]) -> tuple[list[str], list[str]]:
 def endpoint_of(url: str) -> tuple[str, str]:
     """(target origin, path pattern) of one URL: what the summaries group by."""
     return origin_of(url), path_pattern(url)
-
-
-def path_pattern(url: str) -> str:
-    """The URL path with record ids collapsed to `{id}`: /users/42/avatar -> /users/{id}/avatar."""
-    try:
-        path = urlsplit(url).path or "/"
-    except ValueError:
-        return url
-    return collapse_ids(path)
-
-
-def collapse_ids(path: str) -> str:
-    """`path` with every segment that names one record (number, UUID, long hex) replaced by `{id}`."""
-    return _ID_SEGMENT.sub("{id}", path)
 
 
 def dump_csv(frames: Frames, folder: str) -> list[str]:

@@ -95,11 +95,13 @@ def path_pattern(url: str) -> str:
         path = urlsplit(url).path
     except ValueError:
         return "/"
-    return _pattern(path)
+    return collapse_ids(path)
 
 
 @functools.lru_cache(maxsize=65536)
-def _pattern(path: str) -> str:
+def collapse_ids(path: str) -> str:
+    """`path` with every segment that names one record (number, UUID, hex id) as `{id}`: the one
+    definition of an endpoint, shared by the rules' targets and the reports' tables."""
     return "/".join(_collapse(s) for s in path.split("/")) or "/"
 
 
@@ -133,13 +135,13 @@ def _locate(url: str) -> tuple[str, str, str]:
             at = rest.find(char)
             if 0 <= at < end:
                 end = at
-        return target, host, _pattern(rest[:end])
+        return target, host, collapse_ids(rest[:end])
     try:
         parts = urlsplit(url)
     except ValueError:
         return origin_of(url), "", "/"
     target, host = _target(parts.scheme.lower(), parts.netloc)
-    return target, host, _pattern(parts.path)
+    return target, host, collapse_ids(parts.path)
 
 
 def _collapse(segment: str) -> str:

@@ -344,6 +344,8 @@ def test_json_evidence_of_any_type_is_written(tmp_path: Path) -> None:
         ("https://api.example/v2/items?page=3", "/v2/items"),
         ("https://api.example", "/"),
         ("https://api.example/cafe", "/cafe"),  # short hex-looking words stay
+        # the rules' targets say /blob/{id} here: the report's endpoints must group the same way
+        ("https://api.example/blob/deadbeef12", "/blob/{id}"),
     ],
 )
 def test_path_pattern_collapses_record_ids(url: str, pattern: str) -> None:
