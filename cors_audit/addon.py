@@ -557,11 +557,9 @@ def is_cors_relevant(message: Message) -> bool:
     Access-Control-* headers, or a redirect that may be a hop of one. Other traffic is never CORS."""
     if "origin" in message.request_headers:
         return True
-    if any(
-        name.startswith(("sec-fetch-", "access-control-request-")) for name in message.request_headers.names()
-    ):
+    if message.request_headers.any_name_starts(("sec-fetch-", "access-control-request-")):
         return True
-    if any(name.startswith("access-control-") for name in message.response_headers.names()):
+    if message.response_headers.any_name_starts("access-control-"):
         return True
     return message.redirect_url is not None
 

@@ -92,9 +92,9 @@ class Headers:
         key = name.lower()
         return sum(1 for n, _ in self._items if n.lower() == key)
 
-    def any_name_starts(self, prefix: str) -> bool:
-        """Whether a line's lower-cased name starts with `prefix` (no lookup table built)."""
-        return any(n.lower().startswith(prefix) for n, _ in self._items)
+    def any_name_starts(self, prefix: str | tuple[str, ...]) -> bool:
+        """Whether a line's lower-cased name starts with `prefix` (or one of them); no lookup table built."""
+        return any((_LOWER.get(n) or _lower(n)).startswith(prefix) for n, _ in self._items)
 
     def forget_index(self) -> None:
         """Free the lookup table (rebuilt on the next lookup): for messages kept but rarely read."""
