@@ -111,6 +111,28 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+# Set by `run` (the console script): what a batch run built is left for the process exit to reclaim.
+_LEFT_FOR_EXIT: list[object] | None = None
+
+
+def run() -> NoReturn:
+    """The `cors-audit` console script: `main`, then exit without freeing the audit object by object.
+
+    Freeing the millions of objects a large capture's audit holds costs about as much as writing its
+    JSON (0.4 s per 100,000 entries); the operating system reclaims the whole heap at once instead.
+    Output streams are flushed first; nothing registered with atexit is needed by then.
+    """
+    global _LEFT_FOR_EXIT
+    _LEFT_FOR_EXIT = []
+    status = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: the reader has gone, nothing more to say
+            pass
+    os._exit(status)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status instead of raising."""
     args: argparse.Namespace | None = None
@@ -163,7 +185,8 @@ def report(args: argparse.Namespace) -> ExitStatus:
     try:
         return _report(args, reading, outputs, trusted, redact)
     finally:
-        gc.enable()
+        if _LEFT_FOR_EXIT is None:  # a library call goes on running: collect again
+            gc.enable()
 
 
 def _report(
@@ -194,6 +217,8 @@ def _report(
 
             report_data = audit_to_dict(audit, redact=redact)
             written = _write(audit, outputs, report_data, redact=redact)
+    if _LEFT_FOR_EXIT is not None:
+        _LEFT_FOR_EXIT.append((audit, report_data))
 
     for warning in audit.warnings:
         if warning not in reading.problems:
