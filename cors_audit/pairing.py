@@ -32,8 +32,11 @@ HOLD_SECONDS = 30.0
 LATE_PREFLIGHT_SECONDS = 2.0
 
 
+@functools.lru_cache(maxsize=1024)
 def url_key(url: str) -> str:
-    """URL identity for matching: lower-case scheme and host, no default port, no fragment."""
+    """URL identity for matching: lower-case scheme and host, no default port, no fragment.
+
+    Cached: pairing asks several times for each message's URL, and redirect targets recur."""
     split = split_authority(url)
     if split is None:
         return _slow_url_key(url)
@@ -122,7 +125,7 @@ class Pairer:
     _chains_due: list[tuple[float, int, Any]] = field(default_factory=list)
     _seq: int = 0
     _added: int = 0
-    _fed: int = 0
+    _cache_limit: int = 256
 
     @property
     def pending(self) -> int:
@@ -138,7 +141,6 @@ class Pairer:
         return len(self._cache)
 
     def feed(self, message: Message) -> list[Exchange]:
-        self._fed += 1
         out = self.expire(message.started)
         if message.is_preflight_shape and (message.request_headers.get("sec-fetch-mode") or "cors") == "cors":
             out.extend(self._on_preflight(message))
@@ -151,10 +153,15 @@ class Pairer:
         if now <= self._now:
             return []
         self._now = now
-        if self._fed % 256 == 0:
+        if len(self._cache) > self._cache_limit:
+            # lookups check expiry themselves; this only bounds memory. Pruning whenever the cache has
+            # doubled costs O(1) per stored preflight, however many distinct URLs a capture preflights.
             self._cache = {k: v for k, v in self._cache.items() if v.expires >= now}
-        due = (self._held_due, self._pending_due, self._chains_due)
-        if all(not queue or queue[0][0] >= now for queue in due):
+            self._cache_limit = 2 * len(self._cache) + 256
+        held, pending, chains = self._held_due, self._pending_due, self._chains_due
+        if (not held or held[0][0] >= now) and (not pending or pending[0][0] >= now) and (
+            not chains or chains[0][0] >= now
+        ):
             return []  # nothing waits past its deadline: the common case costs three comparisons
         out: list[Exchange] = []
         for held in self._expired(self._held, self._held_due, now):
