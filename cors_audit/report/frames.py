@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cors_audit.origin import origin_of
-from cors_audit.rules.observe import collapse_ids, path_pattern
+from cors_audit.rules.observe import collapse_ids_many, path_pattern
 
 if TYPE_CHECKING:
     from cors_audit.model import Audit, Exchange
@@ -346,7 +346,8 @@ def endpoints_of(urls: list[str]) -> tuple[list[str], list[str]]:
         pairs = [endpoint_of(url) for url in urls]
         return [p[0] for p in pairs], [p[1] for p in pairs]
     authorities, paths = zip(*_URL_LINES.findall(text), strict=True)
-    pattern_by_path = {path: collapse_ids(path) for path in set(paths)}
+    distinct = list(set(paths))
+    pattern_by_path = dict(zip(distinct, collapse_ids_many(distinct), strict=True))
     origin_by_authority = {a: origin_of(a + "/") for a in set(authorities) if a}
     targets: list[str] = [origin_by_authority.get(a, "") for a in authorities]
     patterns: list[str] = list(map(pattern_by_path.__getitem__, paths))

@@ -36,6 +36,15 @@ Endpoint = tuple[str, str]  # (target origin, path pattern)
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^[0-9a-fA-F]{8,}$")
 _DIGIT = re.compile(r"\d")
+# The same three kinds of id segment, found in one pass over an ASCII path (or many paths, one per
+# line): a whole segment, between "/" or line ends, that is all digits, a UUID, or hex of 8+ with a
+# digit (24+ without one). Non-ASCII paths take the segment-by-segment definition below.
+_HEXDIGIT = "[0-9a-fA-F]"
+_ID_SEGMENTS = re.compile(
+    rf"(?<![^/\n])(?:[0-9]+|{_HEXDIGIT}{{8}}-?{_HEXDIGIT}{{4}}-?{_HEXDIGIT}{{4}}-?{_HEXDIGIT}{{4}}-?{_HEXDIGIT}{{12}}"
+    rf"|(?=[a-fA-F]*[0-9]){_HEXDIGIT}{{8,}}|{_HEXDIGIT}{{24,}})(?![^/\n])",
+    re.ASCII,
+)
 
 REQUEST_EVIDENCE = (
     "origin",
@@ -102,7 +111,17 @@ def path_pattern(url: str) -> str:
 def collapse_ids(path: str) -> str:
     """`path` with every segment that names one record (number, UUID, hex id) as `{id}`: the one
     definition of an endpoint, shared by the rules' targets and the reports' tables."""
+    if path.isascii() and "\n" not in path:
+        return _ID_SEGMENTS.sub("{id}", path) or "/"
     return "/".join(_collapse(s) for s in path.split("/")) or "/"
+
+
+def collapse_ids_many(paths: list[str]) -> list[str]:
+    """`collapse_ids` of each path, in one regex pass over all of them when they are ASCII."""
+    text = "\n".join(paths)
+    if not text.isascii() or text.count("\n") != len(paths) - 1:
+        return [collapse_ids(path) for path in paths]
+    return [line or "/" for line in _ID_SEGMENTS.sub("{id}", text).split("\n")] if paths else []
 
 
 @functools.lru_cache(maxsize=4096)

@@ -14,7 +14,7 @@ import pytest
 from cors_audit.fixes import fix_for
 from cors_audit.model import Exchange, Finding, Headers, Message, Severity, Verdict
 from cors_audit.rules import PASSIVE_RULES, REGISTRY, RuleContext, evaluate, live_evaluate, live_findings
-from cors_audit.rules.observe import path_pattern
+from cors_audit.rules.observe import collapse_ids_many, path_pattern
 
 API = "https://api.example.com"
 A = "https://app.example.com"
@@ -627,10 +627,29 @@ def test_rule(case: Case) -> None:
         ("https://a/blob/deadbeefcafe", "/blob/deadbeefcafe"),
         ("https://a/v2/items?id=7", "/v2/items"),
         ("https://a", "/"),
+        ("https://a/a//b/007/", "/a//b/{id}/"),
+        ("https://a/h/abcdefabcdefabcdefabcdefab", "/h/{id}"),  # 26 hex letters, no digit: still an id
+        ("https://a/h/abcdefabcdefabcdefabcd", "/h/abcdefabcdefabcdefabcd"),  # 22: a word
+        ("https://a/k/12ab-34", "/k/12ab-34"),
+        ("https://a/x/%C3%A9/12", "/x/%C3%A9/{id}"),
+        ("https://a/café/12", "/café/{id}"),  # non-ASCII: segment by segment
+        ("https://a/n/²", "/n/{id}"),  # str.isdigit() counts superscripts: the definition stands
     ],
 )
 def test_path_pattern(url: str, pattern: str) -> None:
     assert path_pattern(url) == pattern
+
+
+@pytest.mark.parametrize(
+    ("paths", "patterns"),
+    [
+        (["/a/1", "", "/b/deadbeef12/c"], ["/a/{id}", "/", "/b/{id}/c"]),
+        (["/café/7", "/x/99"], ["/café/{id}", "/x/{id}"]),  # one non-ASCII path: each on its own
+        ([], []),
+    ],
+)
+def test_collapse_ids_many(paths: list[str], patterns: list[str]) -> None:
+    assert collapse_ids_many(paths) == patterns
 
 
 def test_findings_aggregate_per_rule_target_and_path_pattern() -> None:
