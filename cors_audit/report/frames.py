@@ -17,6 +17,7 @@ Frames (each also written as `<name>.csv` by `--csv DIR`):
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -170,7 +171,8 @@ def exchanges_frame(
         frame["started"] = pd.Series(dtype="datetime64[ns, UTC]")
         return frame
     # Column by column: pandas' from_records over 100k dicts costs several times these comprehensions.
-    raw = {key: [x[key] for x in exchanges] for key in exchanges[0]}
+    keys = list(exchanges[0])
+    raw = dict(zip(keys, map(list, zip(*map(operator.itemgetter(*keys), exchanges), strict=True)), strict=True))
     preflight = raw["preflight"]
     source = raw["source"]
     target_origin, path = endpoints_of(raw["url"])
