@@ -7,6 +7,7 @@ the browser model attaches a `Verdict`, the rules produce `Finding`s.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -140,6 +141,15 @@ class Headers:
         return Headers.from_pairs([(n, v) for n, v in self._items if keep(n.lower())], slim=True)
 
 
+@functools.lru_cache(maxsize=1024)
+def _absolute(url: str, location: str) -> str | None:
+    """`location` resolved against `url` (cached: pairing and the checks ask for each redirect often)."""
+    try:
+        return urljoin(url, location)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where a message came from: an input file and entry index, or a live mitmproxy flow."""
@@ -193,10 +203,7 @@ class Message:
         location = self.response_headers.get("location")
         if not location:
             return None
-        try:
-            return urljoin(self.url, location)
-        except ValueError:
-            return None
+        return _absolute(self.url, location)
 
     def as_seen_by_browser(self) -> tuple[int | None, Headers]:
         """Status and headers the browser received; None status when it received no response."""

@@ -15,6 +15,8 @@ REDACTED = "[redacted]"
 SECRET_HEADERS = frozenset(
     {"cookie", "set-cookie", "authorization", "proxy-authorization", "x-api-key", "x-auth-token", "x-csrf-token"}
 )
+# characters urlsplit deletes before splitting: with none, the query is a substring of the text after "?"
+_URL_CLEANED = re.compile(r"[\t\n\r]")
 _SECRET_PARAM = re.compile(
     r"(token|secret|passw|pwd|key|session|sid|auth|signature|sig|code|credential|jwt|bearer)", re.IGNORECASE
 )
@@ -45,6 +47,8 @@ def redact_headers(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def redact_url(url: str) -> str:
     """Blank the values of token-like query parameters and any userinfo password."""
+    if "@" not in url and not _SECRET_PARAM.search(url.partition("?")[2]) and not _URL_CLEANED.search(url):
+        return url  # no userinfo, nothing secret-looking after "?": most URLs, without parsing them
     try:
         parts = urlsplit(url)
     except ValueError:

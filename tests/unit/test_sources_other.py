@@ -13,6 +13,7 @@ from mitmproxy.test import tflow
 
 from cors_audit.errors import InputError
 from cors_audit.model import Headers, Message, Source
+from cors_audit.redact import redact_url
 from cors_audit.sources import open_capture, tolerant
 from cors_audit.sources.capture import CAPTURE_VERSION, header_line, message_to_record, record_to_message
 from cors_audit.sources.mitm import flow_to_message
@@ -322,3 +323,22 @@ def test_record_struct_is_what_the_decoder_produces() -> None:
 
     record = msgspec.json.decode(message_to_record(message(), redact=False), type=Record)
     assert record.flow_id == "f-1" and record.request_headers[0] == ("Origin", APP)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://a.example/p?page=2", "https://a.example/p?page=2"),
+        ("https://a.example/p?access_token=abc&page=2", "https://a.example/p?access_token=[redacted]&page=2"),
+        ("https://a.example/p?SID=1", "https://a.example/p?SID=[redacted]"),
+        ("https://u:pw@a.example/p", "https://u:redacted@a.example/p"),
+        ("https://u@a.example/p", "https://u@a.example/p"),
+        # urlsplit deletes tabs and newlines first: the name it sees is "token"
+        ("https://a.example/p?tok\ten=1", "https://a.example/p?token=[redacted]"),
+        ("https://a.example/p#x?token=1", "https://a.example/p#x?token=1"),  # in the fragment: not a query
+        ("https://a.example/p?q=1#token", "https://a.example/p?q=1#token"),
+        ("https://a.example/p", "https://a.example/p"),
+    ],
+)
+def test_redact_url(url: str, expected: str) -> None:
+    assert redact_url(url) == expected
