@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -69,35 +69,52 @@ def _mime_essence(value: str) -> str | None:
 
 def is_safelisted_header(name: str, value: str) -> bool:
     """CORS-safelisted request-header (fetch-rules §2.1) plus Chromium's extra names (§2.4)."""
+    check = _SAFELIST_CHECKS.get(name.lower())
+    if check is None:
+        return False  # no safelist rule names it: unsafe whatever the value
     raw = _bytes(value)
     if len(raw) > SAFELIST_VALUE_LIMIT:
         return False
-    name = name.lower()
-    if name == "accept":
-        return not has_unsafe_byte(raw)
-    if name in ("accept-language", "content-language"):
-        return all(b in _LANGUAGE_BYTES for b in raw)
-    if name == "content-type":
-        if has_unsafe_byte(raw):
-            return False
-        return _mime_essence(value) in _SAFE_CONTENT_TYPES
-    if name == "range":
-        match = _RANGE.match(value)
-        if not match:
-            return False
-        start, end = match.groups()
-        return not end or int(end) >= int(start)
-    if name == "intervention":
-        return True
-    if name in ("device-memory", "dpr", "downlink"):
-        return bool(_DECIMAL.match(value))
-    if name in ("width", "viewport-width", "rtt"):
-        return bool(_DIGITS.match(value))
-    if name == "ect":
-        return value in _ECT
-    if name == "save-data":
-        return value.lower() == "on"
-    return False
+    return check(value, raw)
+
+
+def _range_is_safelisted(value: str, raw: bytes) -> bool:
+    match = _RANGE.match(value)
+    if not match:
+        return False
+    start, end = match.groups()
+    return not end or int(end) >= int(start)
+
+
+def _language_is_safelisted(value: str, raw: bytes) -> bool:
+    return all(b in _LANGUAGE_BYTES for b in raw)
+
+
+def _decimal(value: str, raw: bytes) -> bool:
+    return bool(_DECIMAL.match(value))
+
+
+def _digits(value: str, raw: bytes) -> bool:
+    return bool(_DIGITS.match(value))
+
+
+# The value check of each safelisted name (value and its bytes): the one list of names a safelist rule knows.
+_SAFELIST_CHECKS: dict[str, Callable[[str, bytes], bool]] = {
+    "accept": lambda value, raw: not has_unsafe_byte(raw),
+    "accept-language": _language_is_safelisted,
+    "content-language": _language_is_safelisted,
+    "content-type": lambda value, raw: not has_unsafe_byte(raw) and _mime_essence(value) in _SAFE_CONTENT_TYPES,
+    "range": _range_is_safelisted,
+    "intervention": lambda value, raw: True,
+    "device-memory": _decimal,
+    "dpr": _decimal,
+    "downlink": _decimal,
+    "width": _digits,
+    "viewport-width": _digits,
+    "rtt": _digits,
+    "ect": lambda value, raw: value in _ECT,
+    "save-data": lambda value, raw: value.lower() == "on",
+}
 
 
 def is_page_settable(name: str) -> bool:
@@ -108,7 +125,31 @@ def is_page_settable(name: str) -> bool:
 
 def unsafe_header_names(headers: Iterable[tuple[str, str]]) -> list[str]:
     """Sorted, lower-cased, de-duplicated CORS-unsafe request-header names (§2.1–2.3, Chromium §2.4)."""
-    return list(_unsafe_names(tuple((name, value) for name, value in headers if _settable(name))))
+    lines = []
+    for name, value in headers:
+        kind = _LINE_KINDS.get(name)
+        if kind is None:
+            kind = _line_kind(name)
+        if kind:
+            # a name no safelist rule knows is unsafe whatever its value: leaving the value out lets
+            # requests that differ only in, say, a trace id share one memo entry
+            lines.append((name, value if kind == _VALUE_CHECKED else ""))
+    return list(_unsafe_names(tuple(lines)))
+
+
+_NOT_SETTABLE, _VALUE_IGNORED, _VALUE_CHECKED = 0, 1, 2
+# Memo by wire name: not page-settable, settable and unsafe whatever the value, or checked by value.
+_LINE_KINDS: dict[str, int] = {}
+
+
+def _line_kind(name: str) -> int:
+    if not _settable(name):
+        kind = _NOT_SETTABLE
+    else:
+        kind = _VALUE_CHECKED if name.lower() in _SAFELIST_CHECKS else _VALUE_IGNORED
+    if len(_LINE_KINDS) < 4096:
+        _LINE_KINDS[name] = kind
+    return kind
 
 
 def _settable(name: str) -> bool:

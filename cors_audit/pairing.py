@@ -158,9 +158,9 @@ class Pairer:
             # doubled costs O(1) per stored preflight, however many distinct URLs a capture preflights.
             self._cache = {k: v for k, v in self._cache.items() if v.expires >= now}
             self._cache_limit = 2 * len(self._cache) + 256
-        held, pending, chains = self._held_due, self._pending_due, self._chains_due
-        if (not held or held[0][0] >= now) and (not pending or pending[0][0] >= now) and (
-            not chains or chains[0][0] >= now
+        held_due, pending_due, chains_due = self._held_due, self._pending_due, self._chains_due
+        if (not held_due or held_due[0][0] >= now) and (not pending_due or pending_due[0][0] >= now) and (
+            not chains_due or chains_due[0][0] >= now
         ):
             return []  # nothing waits past its deadline: the common case costs three comparisons
         out: list[Exchange] = []

@@ -154,6 +154,9 @@ def _preflight(exchange: Exchange) -> dict[str, Any] | None:
 
 
 def _source(messages: list[Message]) -> dict[str, Any]:
+    if len(messages) == 1:  # most exchanges
+        source = messages[0].source
+        return {"file": source.file, "entries": [] if source.index is None else [source.index]}
     file = next((m.source.file for m in messages if m.source.file), "")
     entries = sorted({m.source.index for m in messages if m.source.index is not None})
     return {"file": file, "entries": entries}
