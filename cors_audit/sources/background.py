@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -28,15 +28,24 @@ __all__ = ["Prefetcher", "available"]
 
 BATCH = 2000  # messages per pipe write: big enough to amortize, small enough to start judging early
 
-# id, started, method, url, request lines, status, response lines, error, initiator, page_url,
-# from_cache, via_proxy, source file, source index, flow id, whether the reader kept only what is read
+# Header lines travel as numbers into a table of the distinct lines both ends build up: a capture
+# repeats the same lines entry after entry, so most lines cost an int to send and a list index to
+# rebuild, and every message holding a line shares one tuple. The table starts over when full
+# (unique values such as cookies would otherwise grow it without end).
+LINE_TABLE_SIZE = 1 << 16
+
+# id, started, method, url, request line numbers, status, response line numbers, error, initiator,
+# page_url, from_cache, via_proxy, source file, source index, flow id, whether the reader kept only
+# what is read
 _Row = tuple[
-    str, float, str, str, list[tuple[str, str]], int | None, list[tuple[str, str]], str | None, str | None,
+    str, float, str, str, list[int], int | None, list[int], str | None, str | None,
     str | None, bool, bool, str, int | None, str | None, bool,
 ]
 
 
 class _Batch(msgspec.Struct, array_like=True, tag="m"):
+    restart: bool  # the line table starts over before this batch's new lines
+    new_lines: list[tuple[str, str]]  # numbered on from the table's current end
     rows: list[_Row]
 
 
@@ -112,6 +121,7 @@ class Prefetcher:
 
 def _receive(conn: Connection) -> Iterator[Message]:
     shared = SharedLines()
+    lines: list[tuple[str, str]] = []
     while True:
         try:
             data = conn.recv_bytes()
@@ -119,8 +129,13 @@ def _receive(conn: Connection) -> Iterator[Message]:
             raise RuntimeError("a capture reader process died before it finished") from None
         item = _DECODER.decode(data)
         if isinstance(item, _Batch):
+            if item.restart:
+                lines = []
+            # decoded batches hold a fresh copy of every string: share them again, as reading
+            # in-process would
+            lines.extend(shared.lines(item.new_lines))
             for row in item.rows:
-                yield _message(row, shared)
+                yield _message(row, lines)
             continue
         if isinstance(item, _Crashed):
             raise RuntimeError(f"the capture reader failed: {item.text}")
@@ -147,23 +162,51 @@ def stream(prefetcher: Prefetcher, index: int, warnings: list[str]) -> Iterator[
             raise InputError(item.file, item.problem, item.place, partial=item.partial) from None
 
 
-def _message(row: _Row, shared: SharedLines) -> Message:
-    """A message as the reader built it; decoded batches hold a fresh copy of every string, so the
-    header lines are shared again, as reading in-process would."""
+def _message(row: _Row, lines: list[tuple[str, str]]) -> Message:
+    """A message as the reader built it, its header lines looked up in the line table."""
     (id_, started, method, url, request, status, response, error, initiator, page_url, from_cache,
      via_proxy, file, index, flow_id, slim) = row
     return Message(
-        id_, started, method, url, Headers.from_pairs(shared.lines(request), slim=slim), status,
-        Headers.from_pairs(shared.lines(response), slim=slim), error, initiator, page_url, from_cache,
+        id_, started, method, url, Headers.from_pairs([lines[i] for i in request], slim=slim), status,
+        Headers.from_pairs([lines[i] for i in response], slim=slim), error, initiator, page_url, from_cache,
         via_proxy, Source(file, index, flow_id),
     )
 
 
-def _row(m: Message) -> _Row:
+class _LineTable:
+    """The reader's end of the line table: numbers lines, collects the new ones for the next batch."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[tuple[str, str], int] = {}
+        self.new: list[tuple[str, str]] = []
+        self.restart = False
+
+    def number(self, lines: Iterable[tuple[str, str]]) -> list[int]:
+        numbers = self.numbers
+        out = []
+        for line in lines:
+            number = numbers.get(line)
+            if number is None:
+                number = numbers[line] = len(numbers)
+                self.new.append(line)
+            out.append(number)
+        return out
+
+    def batch(self, rows: list[_Row]) -> _Batch:
+        """The batch of `rows` with the lines first numbered for them; a full table starts over after it."""
+        batch = _Batch(self.restart, self.new, rows)
+        self.new = []
+        self.restart = len(self.numbers) >= LINE_TABLE_SIZE
+        if self.restart:
+            self.numbers = {}
+        return batch
+
+
+def _row(m: Message, table: _LineTable) -> _Row:
     return (
-        m.id, m.started, m.method, m.url, m.request_headers.items(), m.status, m.response_headers.items(),
-        m.error, m.initiator, m.page_url, m.from_cache, m.via_proxy, m.source.file, m.source.index,
-        m.source.flow_id, m.request_headers.is_slim,
+        m.id, m.started, m.method, m.url, table.number(m.request_headers), m.status,
+        table.number(m.response_headers), m.error, m.initiator, m.page_url, m.from_cache, m.via_proxy,
+        m.source.file, m.source.index, m.source.flow_id, m.request_headers.is_slim,
     )
 
 
@@ -174,23 +217,24 @@ def _read_into(path: str, conn: Connection) -> None:
     encode = msgspec.msgpack.Encoder().encode
     warnings: list[str] = []
     batch: list[_Row] = []
+    table = _LineTable()
     try:
         try:
             for message in open_capture(path, warnings):
-                batch.append(_row(message))
+                batch.append(_row(message, table))
                 if len(batch) >= BATCH:
-                    conn.send_bytes(encode(_Batch(batch)))
+                    conn.send_bytes(encode(table.batch(batch)))
                     batch = []
             if batch:
-                conn.send_bytes(encode(_Batch(batch)))
+                conn.send_bytes(encode(table.batch(batch)))
             conn.send_bytes(encode(_End(warnings)))
         except InputError as e:
             if batch:
-                conn.send_bytes(encode(_Batch(batch)))
+                conn.send_bytes(encode(table.batch(batch)))
             conn.send_bytes(encode(_Failed(warnings, "input", e.file, e.problem, e.place, e.partial, None)))
         except OSError as e:
             if batch:
-                conn.send_bytes(encode(_Batch(batch)))
+                conn.send_bytes(encode(table.batch(batch)))
             conn.send_bytes(
                 encode(_Failed(warnings, "os", e.filename or path, e.strerror or str(e), None, False, e.errno))
             )

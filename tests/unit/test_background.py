@@ -122,6 +122,35 @@ def test_many_batches_arrive_complete_and_in_order(tmp_path: Path) -> None:
     assert [m.url for m in messages] == [f"https://api.test/{i}" for i in range(count)]
 
 
+def test_header_lines_survive_the_line_table_starting_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A tiny table starts over after almost every batch; lines travel as numbers into it, so a stale
+    # numbering would hand messages another entry's headers.
+    monkeypatch.setattr(background, "LINE_TABLE_SIZE", 3)
+    monkeypatch.setattr(background, "BATCH", 2)
+    doc = {
+        "log": {
+            "entries": [
+                entry(f"https://api.test/{i}", f"https://app{i % 5}.test") for i in range(23)
+            ]
+        }
+    }
+    path = tmp_path / "lines.har"
+    path.write_text(json.dumps(doc))
+    messages, _, error = forked([path], 0)
+    assert error is None
+    assert [m.request_headers.get("origin") for m in messages] == [f"https://app{i % 5}.test" for i in range(23)]
+    assert all(m.response_headers.items() == [("Access-Control-Allow-Origin", "*")] for m in messages)
+
+
+def test_repeated_lines_arrive_as_one_shared_line(tmp_path: Path) -> None:
+    doc = {"log": {"entries": [entry(f"https://api.test/{i}", "https://app.test") for i in range(5)]}}
+    path = tmp_path / "shared.har"
+    path.write_text(json.dumps(doc))
+    messages, _, _ = forked([path], 0)
+    first, *rest = (m.request_headers.items()[0] for m in messages)
+    assert first == ("Origin", "https://app.test") and all(line is first for line in rest)
+
+
 def test_cli_reports_are_identical_with_and_without_forked_readers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
