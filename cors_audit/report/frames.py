@@ -106,7 +106,6 @@ SUMMARY_COUNTS = ["requests", *CORS_OUTCOMES, "origins", "errors"]
 BLOCKED_KEYS = ["error", "target_origin", "path"]
 CATEGORY_COLUMNS = ["origin", "target_origin", "verdict", "error"]
 
-# A path segment that names one record rather than an endpoint: a number, a UUID, a long hex id.
 # one URL per line: scheme://authority (empty when absent), the path, and the rest of the line
 _URL_LINES = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\n]*)?([^?#\n]*)[^\n]*$", re.MULTILINE)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -33,12 +33,9 @@ from cors_audit.redact import redact_header, redact_url
 Kind = Literal["preflight", "actual"]
 Endpoint = tuple[str, str]  # (target origin, path pattern)
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
-_HEX = re.compile(r"^[0-9a-fA-F]{8,}$")
-_DIGIT = re.compile(r"\d")
-# The same three kinds of id segment, found in one pass over an ASCII path (or many paths, one per
-# line): a whole segment, between "/" or line ends, that is all digits, a UUID, or hex of 8+ with a
-# digit (24+ without one). Non-ASCII paths take the segment-by-segment definition below.
+# A path segment that names one record rather than an endpoint: ASCII digits, a UUID, or hex of 8+
+# characters with a digit (24+ without one). One pass finds them in a path, or in many paths one per
+# line: a segment runs between "/" and line ends.
 _HEXDIGIT = "[0-9a-fA-F]"
 _ID_SEGMENTS = re.compile(
     rf"(?<![^/\n])(?:[0-9]+|{_HEXDIGIT}{{8}}-?{_HEXDIGIT}{{4}}-?{_HEXDIGIT}{{4}}-?{_HEXDIGIT}{{4}}-?{_HEXDIGIT}{{12}}"
@@ -111,15 +108,13 @@ def path_pattern(url: str) -> str:
 def collapse_ids(path: str) -> str:
     """`path` with every segment that names one record (number, UUID, hex id) as `{id}`: the one
     definition of an endpoint, shared by the rules' targets and the reports' tables."""
-    if path.isascii() and "\n" not in path:
-        return _ID_SEGMENTS.sub("{id}", path) or "/"
-    return "/".join(_collapse(s) for s in path.split("/")) or "/"
+    return _ID_SEGMENTS.sub("{id}", path) or "/"
 
 
 def collapse_ids_many(paths: list[str]) -> list[str]:
-    """`collapse_ids` of each path, in one regex pass over all of them when they are ASCII."""
+    """`collapse_ids` of each path, in one regex pass over all of them."""
     text = "\n".join(paths)
-    if not text.isascii() or text.count("\n") != len(paths) - 1:
+    if text.count("\n") != len(paths) - 1:  # a path with a line break (no URL split gives one)
         return [collapse_ids(path) for path in paths]
     return [line or "/" for line in _ID_SEGMENTS.sub("{id}", text).split("\n")] if paths else []
 
@@ -161,22 +156,6 @@ def _locate(url: str) -> tuple[str, str, str]:
         return origin_of(url), "", "/"
     target, host = _target(parts.scheme.lower(), parts.netloc)
     return target, host, collapse_ids(parts.path)
-
-
-def _collapse(segment: str) -> str:
-    if segment.isdigit():
-        return "{id}"
-    return _collapse_text(segment)
-
-
-@functools.lru_cache(maxsize=16384)
-def _collapse_text(segment: str) -> str:
-    # cached: paths differ in their ids, but share every other segment
-    if _UUID.match(segment):
-        return "{id}"
-    if _HEX.match(segment) and (_DIGIT.search(segment) or len(segment) >= 24):
-        return "{id}"
-    return segment
 
 
 @functools.lru_cache(maxsize=8192)

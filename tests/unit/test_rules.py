@@ -632,8 +632,8 @@ def test_rule(case: Case) -> None:
         ("https://a/h/abcdefabcdefabcdefabcd", "/h/abcdefabcdefabcdefabcd"),  # 22: a word
         ("https://a/k/12ab-34", "/k/12ab-34"),
         ("https://a/x/%C3%A9/12", "/x/%C3%A9/{id}"),
-        ("https://a/café/12", "/café/{id}"),  # non-ASCII: segment by segment
-        ("https://a/n/²", "/n/{id}"),  # str.isdigit() counts superscripts: the definition stands
+        ("https://a/café/12", "/café/{id}"),
+        ("https://a/n/²", "/n/²"),  # a number in a URL path is ASCII digits
     ],
 )
 def test_path_pattern(url: str, pattern: str) -> None:
@@ -644,7 +644,8 @@ def test_path_pattern(url: str, pattern: str) -> None:
     ("paths", "patterns"),
     [
         (["/a/1", "", "/b/deadbeef12/c"], ["/a/{id}", "/", "/b/{id}/c"]),
-        (["/café/7", "/x/99"], ["/café/{id}", "/x/{id}"]),  # one non-ASCII path: each on its own
+        (["/café/7", "/x/99"], ["/café/{id}", "/x/{id}"]),
+        (["/a/1\n2", "/b/3"], ["/a/{id}\n{id}", "/b/{id}"]),  # a line break in a path: each on its own
         ([], []),
     ],
 )
