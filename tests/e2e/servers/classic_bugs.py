@@ -14,30 +14,16 @@ https (self-signed certificate written to CERT_DIR):
 from __future__ import annotations
 
 import http.server
-import ssl
 import sys
 import threading
 from pathlib import Path
 
-from tls import self_signed
+from lab import QuietHandler, use_tls
 
 ALLOWED = ""
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def reply(self, status: int, headers: list[tuple[str, str]], body: bytes = b"") -> None:
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+class Handler(QuietHandler):
 
     def do_OPTIONS(self) -> None:
         origin = self.headers.get("Origin", "")
@@ -99,9 +85,7 @@ def main() -> None:
     )
     plain = http.server.ThreadingHTTPServer(("127.0.0.1", http_port), Handler)
     secure = http.server.ThreadingHTTPServer(("127.0.0.1", https_port), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*self_signed(cert_dir))
-    secure.socket = context.wrap_socket(secure.socket, server_side=True)
+    use_tls(secure, cert_dir)
     threading.Thread(target=secure.serve_forever, daemon=True).start()
     print(f"classic bugs on http://127.0.0.1:{http_port} and https://127.0.0.1:{https_port}", flush=True)
     plain.serve_forever()

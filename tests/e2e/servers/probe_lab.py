@@ -30,14 +30,13 @@ from __future__ import annotations
 import http.server
 import json
 import re
-import ssl
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tls import self_signed
+from lab import QuietHandler, use_tls
 
 TRUSTED = "https://app.example.com"
 LOG_LOCK = threading.Lock()
@@ -66,12 +65,8 @@ CHECKS: dict[str, Callable[[str], bool]] = {
 }
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(QuietHandler):
     server_name = "lab"
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
     def _log(self) -> None:
         line = {
@@ -87,31 +82,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with LOG_LOCK, open(LOG_PATH, "a", encoding="utf-8") as log:
             log.write(json.dumps(line) + "\n")
 
-    def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes = b"") -> None:
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
     def _handle(self) -> None:
         self._log()
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
         if self.server_name == "canary":
-            self._reply(200, [("Content-Type", "text/plain")], b"canary")
+            self.reply(200, [("Content-Type", "text/plain")], b"canary")
             return
         parts = self.path.split("/")
         name = parts[1] if len(parts) > 2 else ""
         if name == "redirect":
-            self._reply(302, [("Location", f"http://localhost:{CANARY_PORT}/stolen")])
+            self.reply(302, [("Location", f"http://localhost:{CANARY_PORT}/stolen")])
             return
         check = CHECKS.get(name)
         if check is None:
-            self._reply(404, [("Content-Type", "text/plain")], b"not found")
+            self.reply(404, [("Content-Type", "text/plain")], b"not found")
             return
         origin = self.headers.get("Origin")
         headers = [("Vary", "Origin")]
@@ -119,9 +105,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers += [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true")]
         if self.command == "OPTIONS":
             headers.append(("Access-Control-Allow-Methods", "GET, POST"))
-            self._reply(204, headers)
+            self.reply(204, headers)
         else:
-            self._reply(200, [("Content-Type", "application/json"), *headers], b'{"user": "alice"}')
+            self.reply(200, [("Content-Type", "application/json"), *headers], b'{"user": "alice"}')
 
     do_GET = do_HEAD = do_OPTIONS = do_POST = do_PUT = do_DELETE = _handle
 
@@ -145,9 +131,7 @@ def main() -> None:
         _server(https_port, "lab-tls"),
         _server(CANARY_PORT, "canary"),
     )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*self_signed(cert_dir))
-    secure.socket = context.wrap_socket(secure.socket, server_side=True)
+    use_tls(secure, cert_dir)
     for server in (secure, canary):
         threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"probe lab on {http_port} (http), {https_port} (https), canary {CANARY_PORT}", flush=True)

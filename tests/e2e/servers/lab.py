@@ -1,13 +1,41 @@
-"""A throwaway TLS certificate for the https lab servers (only 127.0.0.1, valid for two days).
+"""What the hand-written lab servers share: a quiet HTTP/1.1 handler with one way to reply, and a
+throwaway TLS certificate (only 127.0.0.1, valid for two days) for their https ports.
 
-The servers run as scripts from this folder, so they import it as `tls`.
+The servers run as scripts from this folder, so they import it as `lab`.
 """
 
 from __future__ import annotations
 
 import datetime
+import http.server
 import ipaddress
+import ssl
 from pathlib import Path
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """Keep-alive HTTP/1.1, no request log on stderr, and `reply` for every response."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def reply(self, status: int, headers: list[tuple[str, str]], body: bytes = b"") -> None:
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def use_tls(server: http.server.ThreadingHTTPServer, cert_dir: Path) -> None:
+    """Serve `server` over TLS with a fresh self-signed certificate written to `cert_dir`."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*self_signed(cert_dir))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 
 
 def self_signed(cert_dir: Path) -> tuple[Path, Path]:
