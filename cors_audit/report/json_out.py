@@ -178,144 +178,92 @@ def _redacted(url: str) -> str:
     return redact_url(url) if ("?" in url or "@" in url) else url
 
 
+def _record(properties: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema object with exactly these properties, every one required."""
+    return {"type": "object", "required": list(properties), "additionalProperties": False, "properties": properties}
+
+
+_EXCHANGE = _record(
+    {
+        "id": {"type": "string"},
+        "url": {"type": "string"},
+        "final_url": {"type": "string"},
+        "method": {"type": "string"},
+        "origin": {"type": ["string", "null"]},
+        "credentials": {"enum": ["include", "omit", "unknown"]},
+        "initiator": {"type": ["string", "null"]},
+        "preflight": {
+            "oneOf": [
+                {"type": "null"},
+                _record(
+                    {
+                        "status": {"type": ["integer", "null"]},
+                        "cached": {"type": "boolean"},
+                        "observed": {"type": "boolean"},
+                    }
+                ),
+            ]
+        },
+        "verdict": {"enum": list(OUTCOMES)},
+        "blocked_at": {"enum": ["preflight", "actual", "redirect", None]},
+        "error": {"type": ["string", "null"]},
+        "message": {"type": ["string", "null"]},
+        "failed_parameter": {"type": ["string", "null"]},
+        "assumptions": {"type": "array", "items": {"type": "string"}},
+        "alternative": {"type": ["string", "null"]},
+        "findings": {"type": "array", "items": {"type": "string"}},
+        "source": _record(
+            {"file": {"type": "string"}, "entries": {"type": "array", "items": {"type": "integer"}}}
+        ),
+    }
+)
+_FINDING = _record(
+    {
+        "rule": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
+        "severity": {"enum": list(SEVERITIES)},
+        "title": {"type": "string"},
+        "target": {"type": "string"},
+        "count": {"type": "integer", "minimum": 0},
+        "exchanges": {"type": "array", "items": {"type": "string"}},
+        "evidence": {"type": "object"},
+        "impact": {"type": "string"},
+        "fix": {"type": "string"},
+        "fix_snippets": {"type": "object", "additionalProperties": {"type": "string"}},
+        "confidence": {"enum": ["observed", "confirmed"]},
+        "proof": {"type": "string"},
+    }
+)
+_SUMMARY = _record(
+    {
+        **{
+            key: {"type": "integer", "minimum": 0}
+            for key in ("messages", "exchanges", "allowed", "blocked", "not_cors", "unknown")
+        },
+        "findings": _record({s: {"type": "integer", "minimum": 0} for s in SEVERITIES}),
+    }
+)
 JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "cors-audit report, schema 1",
-    "type": "object",
-    "required": ["schema", "tool", "inputs", "summary", "exchanges", "findings", "warnings"],
-    "additionalProperties": False,
-    "properties": {
-        "schema": {"const": 1},
-        "tool": {
-            "type": "object",
-            "required": ["name", "version"],
-            "properties": {"name": {"const": "cors-audit"}, "version": {"type": "string"}},
-        },
-        "inputs": {"type": "array", "items": {"type": "string"}},
-        "summary": {
-            "type": "object",
-            "required": ["messages", "exchanges", "allowed", "blocked", "not_cors", "unknown", "findings"],
-            "additionalProperties": False,
-            "properties": {
-                **{
-                    key: {"type": "integer", "minimum": 0}
-                    for key in ("messages", "exchanges", "allowed", "blocked", "not_cors", "unknown")
-                },
-                "findings": {
-                    "type": "object",
-                    "required": list(SEVERITIES),
-                    "additionalProperties": False,
-                    "properties": {s: {"type": "integer", "minimum": 0} for s in SEVERITIES},
-                },
-            },
-        },
-        "exchanges": {
-            "type": "array",
-            "items": {
+    **_record(
+        {
+            "schema": {"const": 1},
+            "tool": {  # open: a later version may say more about itself
                 "type": "object",
-                "additionalProperties": False,
-                "required": [
-                    "id",
-                    "url",
-                    "final_url",
-                    "method",
-                    "origin",
-                    "credentials",
-                    "initiator",
-                    "preflight",
-                    "verdict",
-                    "blocked_at",
-                    "error",
-                    "message",
-                    "failed_parameter",
-                    "assumptions",
-                    "alternative",
-                    "findings",
-                    "source",
-                ],
-                "properties": {
-                    "id": {"type": "string"},
-                    "url": {"type": "string"},
-                    "final_url": {"type": "string"},
-                    "method": {"type": "string"},
-                    "origin": {"type": ["string", "null"]},
-                    "credentials": {"enum": ["include", "omit", "unknown"]},
-                    "initiator": {"type": ["string", "null"]},
-                    "preflight": {
-                        "oneOf": [
-                            {"type": "null"},
-                            {
-                                "type": "object",
-                                "required": ["status", "cached", "observed"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "status": {"type": ["integer", "null"]},
-                                    "cached": {"type": "boolean"},
-                                    "observed": {"type": "boolean"},
-                                },
-                            },
-                        ]
-                    },
-                    "verdict": {"enum": list(OUTCOMES)},
-                    "blocked_at": {"enum": ["preflight", "actual", "redirect", None]},
-                    "error": {"type": ["string", "null"]},
-                    "message": {"type": ["string", "null"]},
-                    "failed_parameter": {"type": ["string", "null"]},
-                    "assumptions": {"type": "array", "items": {"type": "string"}},
-                    "alternative": {"type": ["string", "null"]},
-                    "findings": {"type": "array", "items": {"type": "string"}},
-                    "source": {
-                        "type": "object",
-                        "required": ["file", "entries"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "file": {"type": "string"},
-                            "entries": {"type": "array", "items": {"type": "integer"}},
-                        },
-                    },
-                },
+                "required": ["name", "version"],
+                "properties": {"name": {"const": "cors-audit"}, "version": {"type": "string"}},
             },
-        },
-        "findings": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": [
-                    "rule",
-                    "severity",
-                    "title",
-                    "target",
-                    "count",
-                    "exchanges",
-                    "evidence",
-                    "impact",
-                    "fix",
-                    "fix_snippets",
-                    "confidence",
-                    "proof",
-                ],
-                "properties": {
-                    "rule": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
-                    "severity": {"enum": list(SEVERITIES)},
-                    "title": {"type": "string"},
-                    "target": {"type": "string"},
-                    "count": {"type": "integer", "minimum": 0},
-                    "exchanges": {"type": "array", "items": {"type": "string"}},
-                    "evidence": {"type": "object"},
-                    "impact": {"type": "string"},
-                    "fix": {"type": "string"},
-                    "fix_snippets": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "confidence": {"enum": ["observed", "confirmed"]},
-                    "proof": {"type": "string"},
-                },
-            },
-        },
-        "warnings": {"type": "array", "items": {"type": "string"}},
-        "probe": {
-            "const": True,
-            "description": "Present when forged-Origin probes were sent (cors-audit probe, report --probe)",
-        },
-    },
+            "inputs": {"type": "array", "items": {"type": "string"}},
+            "summary": _SUMMARY,
+            "exchanges": {"type": "array", "items": _EXCHANGE},
+            "findings": {"type": "array", "items": _FINDING},
+            "warnings": {"type": "array", "items": {"type": "string"}},
+        }
+    ),
+}
+# optional: present only when probes ran
+JSON_SCHEMA["properties"]["probe"] = {
+    "const": True,
+    "description": "Present when forged-Origin probes were sent (cors-audit probe, report --probe)",
 }
 """The published shape of the JSON report (JSON Schema 2020-12), for consumers and tests."""
