@@ -76,52 +76,51 @@ def check(traffic: Traffic, context: RuleContext) -> Iterator[Hit]:
             continue
         local_target = loopback(o.target_host)
         if loopback(allowed.host) and not local_target:
-            yield Hit(
-                "localhost-origin-trusted",
-                status_aware(Severity.LOW if o.credentialed else Severity.INFO, [o]),
-                [o],
-                f"{o.target} allowed the loopback origin {acao}"
-                + (" with Access-Control-Allow-Credentials: true." if o.credentialed else "."),
-                {"allowed_origin": [acao]},
+            yield _trusted(
+                "localhost-origin-trusted", o, acao, f"{o.target} allowed the loopback origin {acao}",
+                (Severity.LOW, Severity.INFO),
             )
         elif allowed.scheme == "http" and o.https:
             yield _insecure(o, acao, allowed.host)
         if _shared_hosting(allowed.host) and not same_site(acao, o.target):
-            yield Hit(
-                "third-party-origin-trusted",
-                status_aware(Severity.MEDIUM if o.credentialed else Severity.LOW, [o]),
-                [o],
-                f"Access-Control-Allow-Origin allowed {acao}, on a shared hosting / sandbox domain"
-                + (" with Access-Control-Allow-Credentials: true." if o.credentialed else "."),
-                {"allowed_origin": [acao]},
+            yield _trusted(
+                "third-party-origin-trusted", o, acao,
+                f"Access-Control-Allow-Origin allowed {acao}, on a shared hosting / sandbox domain",
+                (Severity.MEDIUM, Severity.LOW),
             )
 
 
 def _null(o: Observation) -> Hit:
     how = "echoed `Origin: null`" if o.origin == "null" else "is the literal `null`"
-    return Hit(
-        "null-origin-trusted",
-        status_aware(Severity.HIGH if o.credentialed else Severity.MEDIUM, [o]),
-        [o],
-        f"Access-Control-Allow-Origin {how}"
-        + (" with Access-Control-Allow-Credentials: true." if o.credentialed else "."),
-        {"allowed_origin": ["null"]},
+    return _trusted(
+        "null-origin-trusted", o, "null", f"Access-Control-Allow-Origin {how}", (Severity.HIGH, Severity.MEDIUM)
     )
 
 
 def _insecure(o: Observation, acao: str, host: str) -> Hit:
-    severity = status_aware(Severity.MEDIUM if o.credentialed else Severity.LOW, [o])
     proof = f"The https resource allowed the unencrypted origin {acao}"
-    if _hsts_covers(o, host):
-        # the browser upgrades http://host to https before any page can load there
-        severity = lower(severity)
+    # the browser upgrades http://host to https before any page can load there
+    mitigated = _hsts_covers(o, host)
+    if mitigated:
         proof += " (mitigated: Strict-Transport-Security covers that host)"
+    return _trusted("insecure-origin-trusted", o, acao, proof, (Severity.MEDIUM, Severity.LOW), mitigated=mitigated)
+
+
+def _trusted(
+    rule: str, o: Observation, allowed: str, proof: str, severities: tuple[Severity, Severity], *,
+    mitigated: bool = False,
+) -> Hit:
+    """The hit of one response that allowed the origin `allowed`; `severities` are (with credentials,
+    without), lowered one step when something else `mitigated` it."""
+    severity = status_aware(severities[0] if o.credentialed else severities[1], [o])
+    if mitigated:
+        severity = lower(severity)
     return Hit(
-        "insecure-origin-trusted",
+        rule,
         severity,
         [o],
         proof + (" with Access-Control-Allow-Credentials: true." if o.credentialed else "."),
-        {"allowed_origin": [acao]},
+        {"allowed_origin": [allowed]},
     )
 
 
