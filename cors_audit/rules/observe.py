@@ -104,7 +104,6 @@ def path_pattern(url: str) -> str:
     return collapse_ids(path)
 
 
-@functools.lru_cache(maxsize=65536)
 def collapse_ids(path: str) -> str:
     """`path` with every segment that names one record (number, UUID, hex id) as `{id}`: the one
     definition of an endpoint, shared by the rules' targets and the reports' tables."""
