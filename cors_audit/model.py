@@ -84,6 +84,15 @@ class Headers:
             value = index.get(name.lower())
         return value
 
+    def peek(self, name: str) -> str | None:
+        """`get(name)` for a lower-case `name`, without building the lookup table when there is none:
+        for messages read once (a not-cors message whose table `forget_index` dropped)."""
+        index = self._index
+        if index is not None:
+            return index.get(name)
+        values = [v.strip(" \t") for n, v in self._items if (_LOWER.get(n) or _lower(n)) == name]
+        return ", ".join(values) if values else None
+
     def get_all(self, name: str) -> list[str]:
         """The value of each line named `name`, trimmed, in order."""
         key = name.lower()

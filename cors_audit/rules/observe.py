@@ -327,7 +327,7 @@ class Traffic:
                         known.exchanges.append(exchange.id)
                     continue
                 is_preflight = id(message) in preflights or message.is_preflight_shape
-                origin = message.request_headers.get("origin")
+                origin = message.request_headers.peek("origin")  # no lookup table for a not-cors message
                 if origin is None and not is_preflight and message is exchange.actual and cors:
                     origin = exchange.origin  # provisional headers (Playwright) omit the Origin sent
                 if origin is None and not is_preflight and not _grants_cors(message):

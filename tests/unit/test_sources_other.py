@@ -342,3 +342,21 @@ def test_record_struct_is_what_the_decoder_produces() -> None:
 )
 def test_redact_url(url: str, expected: str) -> None:
     assert redact_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "name", "expected"),
+    [
+        ([("Origin", " https://a.example\t")], "origin", "https://a.example"),
+        ([("Vary", "Origin"), ("X", "1"), ("vary", "Accept")], "vary", "Origin, Accept"),
+        ([("X", "1")], "origin", None),
+        ([], "origin", None),
+    ],
+)
+def test_peek_reads_like_get_without_building_the_lookup_table(
+    lines: list[tuple[str, str]], name: str, expected: str | None
+) -> None:
+    headers = Headers(lines)
+    assert headers.peek(name) == expected
+    assert headers._index is None  # nothing built: the message stays as small as slim left it
+    assert headers.get(name) == expected and headers.peek(name) == expected  # and with the table
