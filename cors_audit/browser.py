@@ -138,12 +138,13 @@ def unsafe_header_names(headers: Iterable[tuple[str, str]]) -> list[str]:
 
 
 _NOT_SETTABLE, _VALUE_IGNORED, _VALUE_CHECKED = 0, 1, 2
-# Memo by wire name: not page-settable, settable and unsafe whatever the value, or checked by value.
+# Memo by wire name (captures repeat the same few dozen names endlessly): not page-settable, settable
+# and unsafe whatever the value, or settable and checked by value.
 _LINE_KINDS: dict[str, int] = {}
 
 
 def _line_kind(name: str) -> int:
-    if not _settable(name):
+    if not is_page_settable(name):
         kind = _NOT_SETTABLE
     else:
         kind = _VALUE_CHECKED if name.lower() in _SAFELIST_CHECKS else _VALUE_IGNORED
@@ -153,16 +154,8 @@ def _line_kind(name: str) -> int:
 
 
 def _settable(name: str) -> bool:
-    known = _SETTABLE.get(name)
-    if known is None:
-        known = is_page_settable(name)
-        if len(_SETTABLE) < 4096:
-            _SETTABLE[name] = known
-    return known
-
-
-# Memo of is_page_settable by wire name: captures repeat the same few dozen names endlessly.
-_SETTABLE: dict[str, bool] = {}
+    kind = _LINE_KINDS.get(name)
+    return (kind if kind is not None else _line_kind(name)) != _NOT_SETTABLE
 
 
 @functools.lru_cache(maxsize=4096)
