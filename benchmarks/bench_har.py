@@ -45,8 +45,8 @@ PYTHON_VARIANTS: dict[str, str] = {
     "json.load": "import json; n = len(json.load(open(path, 'rb'))['log']['entries'])",
     "msgspec typed, no bodies": (
         "import msgspec\n"
-        "from cors_audit.sources import har\n"
-        "class Log(msgspec.Struct):\n    entries: list[har._Entry]\n"
+        "from cors_audit.sources import har_fields\n"
+        "class Log(msgspec.Struct):\n    entries: list[har_fields.Entry]\n"
         "class Doc(msgspec.Struct):\n    log: Log\n"
         "n = len(msgspec.json.decode(open(path, 'rb').read(), type=Doc).log.entries)"
     ),

@@ -15,7 +15,6 @@ import mmap
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import msgspec
 
@@ -23,68 +22,23 @@ from cors_audit.browser import kept_request_header, kept_response_header
 from cors_audit.errors import InputError
 from cors_audit.model import Headers, Message, Source
 from cors_audit.sources import SharedLines, WarningLog, id_prefix, line_column, make_headers
+from cors_audit.sources.har_fields import (
+    ANY,
+    CREATOR,
+    ENTRY,
+    PAGES,
+    RAW,
+    STR,
+    Cache,
+    Entry,
+    Header,
+    Initiator,
+    Request,
+    Response,
+)
 
 Buffer = bytes | mmap.mmap
 
-# --- the fields we read; everything else is skipped by the decoder --------------------------------
-
-
-class _Header(msgspec.Struct, gc=False):
-    name: str = ""
-    value: str = ""
-
-
-class _Initiator(msgspec.Struct, gc=False):
-    type: str | None = None
-    url: str | None = None
-
-
-class _Request(msgspec.Struct, gc=False):
-    method: str | None = None
-    url: str | None = None
-    headers: list[_Header] = []
-
-
-class _Response(msgspec.Struct, gc=False):
-    status: int | float | None = None
-    headers: list[_Header] = []
-    error: str | None = msgspec.field(default=None, name="_error")  # Chrome, Safari, mitmproxy
-    failure_text: str | None = msgspec.field(default=None, name="_failureText")  # Playwright
-    charles_status: str | None = msgspec.field(default=None, name="_charlesStatus")  # Charles
-
-
-class _Cache(msgspec.Struct, gc=False):
-    # Firefox writes afterRequest (possibly null) only for responses served from its cache
-    after_request: Any = msgspec.field(default=msgspec.UNSET, name="afterRequest")
-
-
-class _Entry(msgspec.Struct, gc=False):
-    started: str | None = msgspec.field(default=None, name="startedDateTime")
-    request: _Request | None = None
-    response: _Response | None = None
-    pageref: str | None = None
-    cache: _Cache | None = None
-    initiator: _Initiator | str | None = msgspec.field(default=None, name="_initiator")  # Chrome
-    resource_type: str | None = msgspec.field(default=None, name="_resourceType")  # Chrome, mitmproxy
-    from_cache: str | bool | None = msgspec.field(default=None, name="_fromCache")  # Chrome
-    fetch_type: str | None = msgspec.field(default=None, name="_fetchType")  # Safari
-
-
-class _Page(msgspec.Struct, gc=False):
-    id: str | None = None
-    title: str | None = None
-
-
-class _Creator(msgspec.Struct, gc=False):
-    name: str | None = None
-
-
-_ENTRY = msgspec.json.Decoder(_Entry)
-_RAW = msgspec.json.Decoder(msgspec.Raw)
-_STR = msgspec.json.Decoder(str)
-_ANY = msgspec.json.Decoder()
-_PAGES = msgspec.json.Decoder(list[_Page])
-_CREATOR = msgspec.json.Decoder(_Creator)
 
 # Chrome's `_resourceType` names, mapped to the initiator names the core uses
 _INITIATORS = {"xhr": "xmlhttprequest"}
@@ -112,7 +66,7 @@ def _trailing_skew() -> int:
     """
     probe = b"{}  ,"
     try:
-        _RAW.decode(probe)
+        RAW.decode(probe)
     except msgspec.DecodeError as e:
         match = _TRAILING.search(str(e))
         if match:
@@ -167,7 +121,7 @@ class _Walker:
 
     def value_end(self, start: int) -> int:
         try:
-            _RAW.decode(self.view[start:])
+            RAW.decode(self.view[start:])
         except msgspec.DecodeError as e:
             text = str(e)
             match = _TRAILING.search(text)
@@ -207,14 +161,16 @@ class _Walker:
             try:
                 end = part.value_end(0)
             except _Truncated:
-                if stop >= self.size:
-                    raise _Truncated(start) from None
-                window *= 4
-                continue
+                end = -1  # the window cut the value: grow it below (no `continue` inside `finally`)
             except _Malformed as e:
                 raise _Malformed(start + e.at, e.detail) from None
             finally:
                 part.view.release()
+            if end < 0:
+                if stop >= self.size:
+                    raise _Truncated(start) from None
+                window *= 4
+                continue
             self.pos = start + end
             return memoryview(chunk)[:end]
 
@@ -269,7 +225,7 @@ class _Context:
         self.keep_request: dict[str, bool] = {}
         self.keep_response: dict[str, bool] = {}
 
-    def headers(self, lines: list[_Header], keep: dict[str, bool]) -> Headers:
+    def headers(self, lines: list[Header], keep: dict[str, bool]) -> Headers:
         """The lines the analysis reads (see `browser.slim`), str objects shared with earlier entries.
 
         Most lines of a capture are read by no check: whether a name is kept is decided once per
@@ -376,7 +332,7 @@ def _find_key(walker: _Walker, wanted: str, ctx: _Context) -> bool:
         first = False
         key_view = walker.read_value()
         try:
-            key = _STR.decode(key_view)
+            key = STR.decode(key_view)
         except msgspec.ValidationError:
             raise _Malformed(walker.pos - len(key_view), "expected a string key") from None
         except UnicodeDecodeError:
@@ -391,7 +347,7 @@ def _find_key(walker: _Walker, wanted: str, ctx: _Context) -> bool:
             ctx.pages = _read_pages(value)
         elif key == "creator":
             try:
-                ctx.creator = _CREATOR.decode(value).name or ""
+                ctx.creator = CREATOR.decode(value).name or ""
                 ctx.via_proxy = ctx.creator.lower() == "mitmproxy"
             except (msgspec.DecodeError, UnicodeDecodeError):
                 pass
@@ -399,7 +355,7 @@ def _find_key(walker: _Walker, wanted: str, ctx: _Context) -> bool:
 
 def _read_pages(value: memoryview | bytes) -> dict[str, str]:
     try:
-        pages = _PAGES.decode(value)
+        pages = PAGES.decode(value)
     except (msgspec.DecodeError, UnicodeDecodeError):
         return {}
     return {p.id: p.title for p in pages if p.id and p.title}
@@ -541,9 +497,9 @@ def _repair_surrogates(buf: Buffer, start: int) -> bytes:
 
 
 def _convert(raw: memoryview, index: int, ctx: _Context) -> Message | None:
-    entry: _Entry | None
+    entry: Entry | None
     try:
-        entry = _ENTRY.decode(raw)
+        entry = ENTRY.decode(raw)
     except msgspec.ValidationError:
         entry = _lenient(raw, index, ctx)
     except msgspec.DecodeError as e:  # the raw skip accepted it, so this should not happen; never raise
@@ -553,7 +509,7 @@ def _convert(raw: memoryview, index: int, ctx: _Context) -> Message | None:
         ctx.log.add("utf8", f"entry {index}", "bytes that are not UTF-8; replaced with U+FFFD")
         text = raw.tobytes().decode("utf-8", "replace").encode("utf-8")
         try:
-            entry = _ENTRY.decode(text)
+            entry = ENTRY.decode(text)
         except msgspec.ValidationError:
             entry = _lenient(text, index, ctx)
     if entry is None:
@@ -561,7 +517,7 @@ def _convert(raw: memoryview, index: int, ctx: _Context) -> Message | None:
     return _message(entry, index, ctx)
 
 
-def _message(entry: _Entry, index: int, ctx: _Context) -> Message | None:
+def _message(entry: Entry, index: int, ctx: _Context) -> Message | None:
     log = ctx.log
     request = entry.request
     if request is None:
@@ -627,20 +583,20 @@ def _started(text: str | None, index: int, ctx: _Context) -> float:
     return ctx.previous_started
 
 
-def _initiator(entry: _Entry) -> str | None:
+def _initiator(entry: Entry) -> str | None:
     kind = entry.resource_type
     if kind:
         kind = kind.lower()
         return _INITIATORS.get(kind, kind)
     initiator = entry.initiator
-    if isinstance(initiator, _Initiator) and initiator.type == "preflight":
+    if isinstance(initiator, Initiator) and initiator.type == "preflight":
         return "preflight"
     return None
 
 
-def _page_url(entry: _Entry, ctx: _Context) -> str | None:
+def _page_url(entry: Entry, ctx: _Context) -> str | None:
     initiator = entry.initiator
-    if isinstance(initiator, _Initiator) and initiator.url and initiator.type in _SCRIPT_INITIATORS:
+    if isinstance(initiator, Initiator) and initiator.url and initiator.type in _SCRIPT_INITIATORS:
         return initiator.url
     if entry.pageref:
         title = ctx.pages.get(entry.pageref)
@@ -649,7 +605,7 @@ def _page_url(entry: _Entry, ctx: _Context) -> str | None:
     return None
 
 
-def _from_cache(entry: _Entry, ctx: _Context) -> bool:
+def _from_cache(entry: Entry, ctx: _Context) -> bool:
     cached = entry.from_cache
     if cached:
         return cached is True or isinstance(cached, str) and cached.lower() not in ("false", "no", "0")
@@ -663,7 +619,7 @@ def _from_cache(entry: _Entry, ctx: _Context) -> bool:
     )
 
 
-def _has_replacement(url: str, *headers: list[_Header]) -> bool:
+def _has_replacement(url: str, *headers: list[Header]) -> bool:
     """U+FFFD in the URL or any header line, read or not (the warning is about the capture)."""
     return "\ufffd" in url or any("\ufffd" in h.name or "\ufffd" in h.value for lines in headers for h in lines)
 
@@ -671,15 +627,15 @@ def _has_replacement(url: str, *headers: list[_Header]) -> bool:
 # --- entries that do not match the typed shape ----------------------------------------------------
 
 
-def _lenient(raw: memoryview | bytes, index: int, ctx: _Context) -> _Entry | None:
+def _lenient(raw: memoryview | bytes, index: int, ctx: _Context) -> Entry | None:
     """Rebuild an entry whose fields have unexpected types; only this entry's bodies get decoded."""
     log = ctx.log
     place = f"entry {index}"
     try:
-        data = _ANY.decode(raw)
+        data = ANY.decode(raw)
     except UnicodeDecodeError:  # in a body: this slow path decodes the whole entry
         try:
-            data = _ANY.decode(bytes(raw).decode("utf-8", "replace").encode("utf-8"))
+            data = ANY.decode(bytes(raw).decode("utf-8", "replace").encode("utf-8"))
         except msgspec.DecodeError as e:
             log.add("undecodable", place, f"cannot decode ({e}); entry skipped")
             return None
@@ -709,7 +665,7 @@ def _lenient(raw: memoryview | bytes, index: int, ctx: _Context) -> _Entry | Non
     response = data.get("response")
     parsed_response = None
     if isinstance(response, dict):
-        parsed_response = _Response(
+        parsed_response = Response(
             status=_status(response.get("status"), place, log),
             headers=_headers(response.get("headers"), f"{place}: response.headers", log),
             error=_text(response.get("_error")),
@@ -720,19 +676,19 @@ def _lenient(raw: memoryview | bytes, index: int, ctx: _Context) -> _Entry | Non
         log.add("bad-response", place, "response is not a JSON object; treated as no response")
     initiator = data.get("_initiator")
     if isinstance(initiator, dict):
-        initiator = _Initiator(type=_text(initiator.get("type")), url=_text(initiator.get("url")))
+        initiator = Initiator(type=_text(initiator.get("type")), url=_text(initiator.get("url")))
     elif not isinstance(initiator, str):
         initiator = None
     from_cache = data.get("_fromCache")
     cache = data.get("cache")
-    return _Entry(
+    return Entry(
         started=started,
-        request=_Request(
+        request=Request(
             method=method, url=url, headers=_headers(request.get("headers"), f"{place}: request.headers", log)
         ),
         response=parsed_response,
         pageref=_text(data.get("pageref")),
-        cache=_Cache(after_request=cache["afterRequest"])
+        cache=Cache(after_request=cache["afterRequest"])
         if isinstance(cache, dict) and "afterRequest" in cache
         else None,
         initiator=initiator,
@@ -761,14 +717,14 @@ def _status(value: object, place: str, log: WarningLog) -> int | None:
     return None
 
 
-def _headers(value: object, place: str, log: WarningLog) -> list[_Header]:
+def _headers(value: object, place: str, log: WarningLog) -> list[Header]:
     """Header lists as {name, value} objects, or as [name, value] pairs (Slack's exports)."""
     if value is None:
         return []
     if not isinstance(value, list):
         log.add("bad-headers", place, "headers are not a list; ignored")
         return []
-    out: list[_Header] = []
+    out: list[Header] = []
     for item in value:
         if isinstance(item, dict):
             name, val = item.get("name"), item.get("value")
@@ -786,5 +742,5 @@ def _headers(value: object, place: str, log: WarningLog) -> list[_Header]:
             val = ""
         elif not isinstance(val, str):
             val = msgspec.json.encode(val).decode() if not isinstance(val, (int, float)) else str(val)
-        out.append(_Header(name=name, value=val))
+        out.append(Header(name=name, value=val))
     return out
