@@ -16,12 +16,13 @@ import mmap
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from cors_audit.errors import InputError
 from cors_audit.model import Headers, Message
+from cors_audit.sources.lines import SharedLines
 
-__all__ = ["open_capture"]
+__all__ = ["SharedLines", "open_capture"]
 
 _HEAD = 512
 _CAPTURE_HEAD = re.compile(rb'\s*\{\s*"cors_audit_capture"\s*:')
@@ -139,33 +140,6 @@ class WarningLog:
 # Readers build millions of header lines whose names and values are already `str`; Headers()
 # would convert every one again, which doubles the per-entry cost of a HAR.
 make_headers = Headers.from_pairs
-
-
-class SharedLines:
-    """One str object per header name, and per value repeated under the same name, across a capture.
-
-    A capture repeats the same header lines (user-agent, accept, CORS headers...) entry after entry;
-    sharing them keeps a long capture's messages small. A value is shared when it equals the last
-    value seen under its name, which costs one comparison instead of a hash.
-    """
-
-    def __init__(self) -> None:
-        self._names: dict[str, str] = {}
-        self._last: dict[str, str] = {}
-
-    def lines(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-        """`pairs` as shared lines (one call per message: readers call this per entry)."""
-        names, last = self._names, self._last
-        out = []
-        for name, value in pairs:
-            name = names.setdefault(name, name)
-            previous = last.get(name)
-            if previous == value:
-                value = previous
-            else:
-                last[name] = value
-            out.append((name, value))
-        return out
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
