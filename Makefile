@@ -8,14 +8,21 @@ NODE_DIR := tests/e2e/servers
 
 .PHONY: demo test lint unit e2e compat install test-deps chromium node bench clean
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# Installing compiles the per-entry core with mypyc (setup.py: about a minute; pure Python when it
+# cannot). An edit to these files reinstalls; until then the package runs its sources, not a stale build.
+COMPILED_SOURCES := setup.py $(wildcard cors_audit/*.py cors_audit/rules/*.py cors_audit/sources/*.py) \
+	cors_audit/report/json_out.py
+
+$(VENV)/.installed: pyproject.toml $(COMPILED_SOURCES)
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml $(VENV)/.installed
+# One build, not two: the test extras install the package as well.
+$(VENV)/.test-installed: pyproject.toml $(COMPILED_SOURCES)
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
-	touch $@
+	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
 
@@ -40,7 +47,9 @@ test-deps: $(VENV)/.test-installed chromium node
 
 ## make test: install what the tests need (Python packages, Debian's chromium, npm packages) and run them all
 test: test-deps lint
+	$(PY) -c "import cors_audit; print('cors-audit build:', 'compiled' if cors_audit.COMPILED else 'pure Python')"
 	$(PY) -m pytest
+	CORS_AUDIT_PURE=1 $(PY) -m pytest -q -p no:cacheprovider tests/unit
 
 ## make lint: ruff and mypy over the package (STYLE.md: both clean)
 lint: $(VENV)/.test-installed

@@ -36,6 +36,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import cors_audit
+
 REPO = Path(__file__).resolve().parents[1]
 USE_AB = False  # --ab: ApacheBench generates the load
 HOST = "127.0.0.1"
@@ -341,6 +343,7 @@ def main() -> None:
         summary = {
             "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}",
+            "build": "compiled (mypyc)" if cors_audit.COMPILED else "pure Python",
             "requests_per_round": args.requests,
             "connections": args.connections,
             "plain_rps_median": plain,
@@ -357,7 +360,7 @@ def main() -> None:
             "rounds": results,
         }
         print(
-            f"\nthroughput: plain {plain:.0f} req/s, with addon {with_addon:.0f} req/s "
+            f"\ncors-audit {summary['build']}; throughput: plain {plain:.0f} req/s, with addon {with_addon:.0f} req/s "
             f"-> ratio {summary['ratio']:.2f} (target >= 0.9)\n"
             f"mitmdump CPU per request: plain {plain_cpu:.2f} ms, with addon {addon_cpu:.2f} ms "
             f"-> throughput bound ratio {summary['cpu_ratio']:.2f} (less sensitive than req/s to other load on the machine)\n"

@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import cors_audit
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -132,13 +134,16 @@ def main(argv: list[str] | None = None) -> int:
         entries = count_entries(path)
         print(
             f"{path}: {entries:,} entries, {size_mb:.1f} MB; python {platform.python_version()}, "
-            f"{os.cpu_count()} cpus, load {os.getloadavg()[0]:.2f}"
+            f"{os.cpu_count()} cpus, load {os.getloadavg()[0]:.2f}; cors-audit "
+            f"{'compiled (mypyc)' if cors_audit.COMPILED else 'pure Python (not compiled at install)'}"
         )
 
         results: dict[str, dict[str, float]] = {}
         commands: dict[str, list[str]] = {name: python_variant(name, path) for name in PYTHON_VARIANTS}
         commands["cors-audit report --json"] = cli([path], tmp)
         commands["  ... --jobs 1 (no reader process)"] = cli([path], tmp, "--jobs", "1")
+        if cors_audit.COMPILED:
+            commands["  ... pure Python (CORS_AUDIT_PURE=1)"] = ["env", "CORS_AUDIT_PURE=1", *cli([path], tmp)]
         commands["  ... and -o report.html"] = cli([path], tmp, "-o", str(tmp / "r.html"))
         for name, command in commands.items():
             result = best(command, args.repeat)

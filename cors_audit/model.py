@@ -56,9 +56,8 @@ class Headers:
 
         `slim` says the reader already kept only the lines the analysis reads (see `only`).
         """
-        headers = cls.__new__(cls)
+        headers = cls()
         headers._items = items
-        headers._index = None
         headers._slim = slim
         return headers
 

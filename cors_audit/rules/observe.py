@@ -69,7 +69,7 @@ RESPONSE_EVIDENCE = (
 class RuleContext:
     """What the user told us: the origins they trust (`--trusted-origin`) and whether to redact evidence."""
 
-    trusted_origins: tuple[str, ...] = ()
+    trusted_origins: Sequence[str] = ()  # a tuple, a list, or URLs such as `https://app.example/`
     redact: bool = True
 
     @property

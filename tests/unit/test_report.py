@@ -23,7 +23,7 @@ from cors_audit.report import atomic_writer, write_reports
 from cors_audit.report.console import print_summary, shorten
 from cors_audit.report.frames import build_frames, path_pattern
 from cors_audit.report.html import json_blob, render_html
-from cors_audit.report.json_out import JSON_SCHEMA, audit_to_dict
+from cors_audit.report.json_out import JSON_SCHEMA, audit_to_dict, severity_of
 
 PAGE = "https://app.example"
 API = "https://api.example"
@@ -312,11 +312,15 @@ def test_write_reports_writes_every_format_requested(tmp_path: Path) -> None:
     assert len(exchanges_csv) == 1 + 3  # header + one row per exchange
 
 
-@pytest.mark.parametrize("severity", [Severity.HIGH, 3, "high", "HIGH"])
-def test_json_finding_severity_is_its_lower_case_name(severity: object) -> None:
-    audit = Audit(["c.har"], 0, [], findings=[finding(severity)])  # type: ignore[arg-type]
+def test_json_finding_severity_is_its_lower_case_name() -> None:
+    audit = Audit(["c.har"], 0, [], findings=[finding(Severity.HIGH)])
 
     assert audit_to_dict(audit)["findings"][0]["severity"] == "high"
+
+
+@pytest.mark.parametrize("severity", [Severity.HIGH, 3, "high", "HIGH", " High "])
+def test_a_severity_given_as_number_or_name_reads_as_the_enum(severity: Severity | int | str) -> None:
+    assert severity_of(severity) is Severity.HIGH
 
 
 def test_json_evidence_of_any_type_is_written(tmp_path: Path) -> None:
