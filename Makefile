@@ -47,7 +47,9 @@ test-deps: $(VENV)/.test-installed chromium node
 
 ## make test: install what the tests need (Python packages, Debian's chromium, npm packages) and run them all
 test: test-deps lint
-	$(PY) -c "import cors_audit; print('cors-audit build:', 'compiled' if cors_audit.COMPILED else 'pure Python')"
+	@# the compiled build is what users get; a compile that fell back to pure Python fails here
+	@$(PY) -c "import cors_audit, os, sys; sys.exit(0 if cors_audit.COMPILED or os.environ.get('CORS_AUDIT_PURE') \
+		else 'make test: the mypyc build fell back to pure Python; pip install -v -e . shows why')"
 	$(PY) -m pytest
 	CORS_AUDIT_PURE=1 $(PY) -m pytest -q -p no:cacheprovider tests/unit
 
@@ -69,7 +71,7 @@ compat:
 	@if [ -z "$(PY312)" ]; then echo "compat: no Python 3.12+ found; skipped"; exit 0; fi; \
 	set -e; $(PY312) -m venv .venv-compat; \
 	.venv-compat/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"; \
-	.venv-compat/bin/python -c "import sys, mitmproxy.version as v; print('compat: Python', sys.version.split()[0], 'mitmproxy', v.VERSION)"; \
+	.venv-compat/bin/python -c "import sys, mitmproxy.version as v; import cors_audit; print('compat: Python', sys.version.split()[0], 'mitmproxy', v.VERSION, 'compiled' if cors_audit.COMPILED else 'pure')"; \
 	.venv-compat/bin/python -m pytest -q -p no:cacheprovider tests/unit
 
 ## make bench: the performance issue's measurements (about 15 minutes; numbers, never assertions)
