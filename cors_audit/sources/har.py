@@ -2,7 +2,7 @@
 
 A HAR is mostly response bodies nobody needs for CORS, so the reader never materializes them:
 it walks the document with msgspec one entry at a time (a raw skip finds where each entry ends,
-then a typed decode reads only the fields below; `content.text`, `postData.text`, timings and
+then a typed decode reads only the fields in `har_fields.py`; `content.text`, `postData.text`, timings and
 call stacks are skipped by the decoder). Walking entry by entry is what makes the rest possible:
 memory stays flat however large the file is (consumed pages of the mapping are released), a
 truncated file still yields every complete entry before the cut, and one broken entry costs a
@@ -38,7 +38,6 @@ from cors_audit.sources.har_fields import (
 )
 
 Buffer = bytes | mmap.mmap
-
 
 # Chrome's `_resourceType` names, mapped to the initiator names the core uses
 _INITIATORS = {"xhr": "xmlhttprequest"}
