@@ -20,9 +20,8 @@ from collections.abc import Iterator
 
 from cors_audit.errors import InputError
 from cors_audit.model import Headers, Message
-from cors_audit.sources.lines import SharedLines
 
-__all__ = ["SharedLines", "open_capture"]
+__all__ = ["open_capture"]
 
 _HEAD = 512
 _CAPTURE_HEAD = re.compile(rb'\s*\{\s*"cors_audit_capture"\s*:')

@@ -22,7 +22,7 @@ import msgspec
 
 from cors_audit.errors import InputError
 from cors_audit.model import Headers, Message, Source
-from cors_audit.sources import SharedLines
+from cors_audit.sources.lines import SharedLines
 
 __all__ = ["Prefetcher", "available"]
 

@@ -21,7 +21,7 @@ import msgspec
 from cors_audit.browser import kept_request_header, kept_response_header
 from cors_audit.errors import InputError
 from cors_audit.model import Headers, Message, Source
-from cors_audit.sources import SharedLines, WarningLog, id_prefix, line_column, make_headers
+from cors_audit.sources import WarningLog, id_prefix, line_column, make_headers
 from cors_audit.sources.har_fields import (
     ANY,
     CREATOR,
@@ -36,6 +36,7 @@ from cors_audit.sources.har_fields import (
     Request,
     Response,
 )
+from cors_audit.sources.lines import SharedLines
 
 Buffer = bytes | mmap.mmap
 
