@@ -9,17 +9,18 @@ NODE_DIR := tests/e2e/servers
 .PHONY: demo test lint unit e2e compat install test-deps chromium node bench clean
 
 # Installing compiles the per-entry core with mypyc (setup.py: about a minute; pure Python when it
-# cannot). An edit to these files reinstalls; until then the package runs its sources, not a stale build.
-COMPILED_SOURCES := setup.py $(wildcard cors_audit/*.py cors_audit/rules/*.py cors_audit/sources/*.py) \
+# cannot). An edit to setup.py or to a module in these folders (a superset of what it compiles)
+# reinstalls; until then the package runs its sources, not a stale build.
+BUILD_INPUTS := setup.py $(wildcard cors_audit/*.py cors_audit/rules/*.py cors_audit/sources/*.py) \
 	cors_audit/report/json_out.py
 
-$(VENV)/.installed: pyproject.toml $(COMPILED_SOURCES)
+$(VENV)/.installed: pyproject.toml $(BUILD_INPUTS)
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
 # One build, not two: the test extras install the package as well.
-$(VENV)/.test-installed: pyproject.toml $(COMPILED_SOURCES)
+$(VENV)/.test-installed: pyproject.toml $(BUILD_INPUTS)
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $(VENV)/.installed $@

@@ -17,14 +17,14 @@ __version__ = "0.1.0"
 # editable checkout edited since its last install runs what its sources say. CORS_AUDIT_PURE=1
 # runs the sources whatever is built (to compare the two, or to debug).
 _LIBRARY = "_compiled__mypyc"
+_SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]  # this interpreter's own extension tag
 
 
 def _compiled_modules(package: Path) -> list[tuple[str, Path, Path]]:
     """(module name, source, stub) of each module compiled for this interpreter."""
-    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]  # this interpreter's own tag
     found = []
-    for stub in package.rglob("*" + suffix):
-        source = stub.with_name(stub.name[: -len(suffix)] + ".py")
+    for stub in package.rglob("*" + _SUFFIX):
+        source = stub.with_name(stub.name[: -len(_SUFFIX)] + ".py")
         if source.exists():  # not the library itself
             found.append((".".join(source.relative_to(package.parent).with_suffix("").parts), source, stub))
     return found
@@ -46,7 +46,7 @@ class _Sources(importlib.abc.MetaPathFinder):
 def _build_in_use(package: Path, pure: bool) -> tuple[bool, dict[str, Path]]:
     """Whether the compiled modules run, and the sources to load in their place when they do not."""
     modules = _compiled_modules(package)
-    complete = (package / (_LIBRARY + importlib.machinery.EXTENSION_SUFFIXES[0])).exists()
+    complete = (package / (_LIBRARY + _SUFFIX)).exists()
     # Only a source checkout (an editable install) can be edited after its build; installed files
     # carry their install time, whatever order pip wrote them in.
     checkout = (package.parent / "setup.py").exists()
