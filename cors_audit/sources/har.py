@@ -1,12 +1,14 @@
 """HAR reader for every producer we know: Chrome, Firefox, Safari, Charles, Fiddler, Playwright, mitmproxy.
 
 A HAR is mostly response bodies nobody needs for CORS, so the reader never materializes them:
-it walks the document with msgspec one entry at a time (a raw skip finds where each entry ends,
-then a typed decode reads only the fields in `har_fields.py`; `content.text`, `postData.text`, timings and
-call stacks are skipped by the decoder). Walking entry by entry is what makes the rest possible:
-memory stays flat however large the file is (consumed pages of the mapping are released), a
-truncated file still yields every complete entry before the cut, and one broken entry costs a
-warning rather than the file.
+it walks the document with msgspec, and a typed decode reads only the fields in `har_fields.py`
+(`content.text`, `postData.text`, timings and call stacks are skipped by the decoder). Most of a
+file is read in runs of about 128 KB of entries, one typed decode each (`_Runs`); the rest,
+and every stretch a run cannot vouch for, is walked one entry at a time (a raw skip finds where
+the entry ends, then the typed decode). Reading in bounded pieces is what makes the rest
+possible: memory stays flat however large the file is (consumed pages of the mapping are
+released), a truncated file still yields every complete entry before the cut, and one broken
+entry costs a warning rather than the file.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from cors_audit.sources import WarningLog, id_prefix, line_column, make_headers
 from cors_audit.sources.har_fields import (
     ANY,
     CREATOR,
+    ENTRIES,
     ENTRY,
     PAGES,
     RAW,
@@ -46,6 +49,10 @@ _SCRIPT_INITIATORS = frozenset({"parser", "script"})
 _CACHED_FETCH_TYPES = frozenset({"Memory Cache", "Disk Cache"})
 _WS = b" \t\r\n"
 _RELEASE_EVERY = 32 << 20
+# Bytes of entries decoded in one typed call on the fast path: small enough that the copy is
+# still in the CPU cache when msgspec reads it (128 KB measured fastest; 1 MB lost most of the gain)
+_RUN = 128 << 10
+_RUN_SEARCH = 1 << 20  # how far past that the next entry boundary is looked for
 _PAGES_TAIL = 64 << 20
 
 _TRAILING = re.compile(r"trailing characters \(byte (\d+)\)")
@@ -206,6 +213,65 @@ class _Walker:
                 self.buf.close()
             except BufferError:
                 pass  # a view is still alive somewhere; the mapping goes when it does
+
+
+class _Runs:
+    """The fast path: many entries decoded by one typed call, with no raw skip in front of each.
+
+    After the second entry the reader knows what lies between two entries: the last byte of one,
+    the separator, and the start of the next up to its first key (`},\n    {\n      "_initiator"`).
+    That text marks a boundary in the rest of the file. A quote cannot sit unescaped inside a
+    JSON string, so a match is never inside one. A run is the bytes from the cursor to the first
+    boundary past `_RUN` bytes, decoded as `[run]` into a list of entries.
+
+    The decode is also the proof. A run begins where an entry begins, so `[run]` decodes only
+    when the run ends right after a complete entry; a cut anywhere deeper leaves a bracket open.
+    Anything unusual (an entry of another shape, bytes that are not UTF-8, a lone surrogate, a
+    truncated or broken file, no boundary in reach) fails the decode or the search, and the
+    entry-by-entry path reads that stretch with its warnings; the fast path resumes after it.
+    """
+
+    def __init__(self, run: int, search: int) -> None:
+        self.run = run
+        self.search = search
+        self.marker = b""
+        self.resume_at = 0  # no run starts before this offset (a stretch the slow path must read)
+
+    def learn(self, buf: Buffer, previous_end: int, start: int) -> None:
+        """Take the marker from the boundary between the first two entries (`previous_end`, `start`)."""
+        if previous_end < 1 or buf[previous_end - 1] != ord("}") or buf[start] != ord("{"):
+            return
+        quote = buf.find(b'"', start, start + 64)
+        close = buf.find(b'"', quote + 1, start + 64) if quote >= 0 else -1
+        if close < 0 or buf.find(b"\\", quote, close) >= 0:
+            return
+        self.marker = bytes(buf[previous_end - 1 : close + 1])
+
+    def read(self, walker: _Walker) -> list[Entry] | None:
+        """The entries of the run at the cursor, the cursor moved past them; None: read one slowly."""
+        start = walker.pos
+        if not self.marker or start < self.resume_at:
+            return None
+        target = start + self.run
+        limit = min(walker.size, target + self.search)
+        if target >= limit:
+            return None  # the last stretch: the slow path sees how the file ends
+        found = walker.buf.find(self.marker, target, limit)
+        if found < 0:
+            self.resume_at = limit
+            return None
+        end = found + 1  # right after the closing brace of the run's last entry
+        run = bytearray(end - start + 2)
+        run[0] = ord("[")
+        run[1:-1] = walker.view[start:end]
+        run[-1] = ord("]")
+        try:
+            entries = ENTRIES.decode(run)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            self.resume_at = end
+            return None
+        walker.pos = end
+        return entries
 
 
 class _Context:
@@ -385,6 +451,8 @@ def _entries(walker: _Walker, ctx: _Context, warnings: list[str]) -> Iterator[Me
     index = 0
     yielded = 0
     stopped = False
+    runs = _Runs(_RUN, _RUN_SEARCH)
+    previous_end = 0
     try:
         while True:
             try:
@@ -407,6 +475,19 @@ def _entries(walker: _Walker, ctx: _Context, warnings: list[str]) -> Iterator[Me
                         break
                 if walker.pos >= walker.size:
                     raise _Truncated(walker.pos)
+                if index == 1:
+                    runs.learn(walker.buf, previous_end, walker.pos)
+                elif index:
+                    entries = runs.read(walker)
+                    if entries is not None:
+                        for entry in entries:
+                            message = _message(entry, index, ctx)
+                            if message is not None:
+                                yielded += 1
+                                yield message
+                            index += 1
+                        walker.release_consumed()
+                        continue
                 try:
                     raw = walker.read_value()
                 except _Surrogates:
@@ -425,6 +506,7 @@ def _entries(walker: _Walker, ctx: _Context, warnings: list[str]) -> Iterator[Me
                     f"stopped reading, the {index} entries before it were read",
                 )
                 break
+            previous_end = walker.pos
             message = _convert(raw, index, ctx)
             del raw
             if message is not None:

@@ -62,6 +62,7 @@ class Creator(msgspec.Struct, gc=False):
 
 
 ENTRY = msgspec.json.Decoder(Entry)
+ENTRIES = msgspec.json.Decoder(list[Entry])
 RAW = msgspec.json.Decoder(msgspec.Raw)
 STR = msgspec.json.Decoder(str)
 ANY = msgspec.json.Decoder()

@@ -18,11 +18,24 @@ import pytest
 
 from cors_audit.errors import InputError
 from cors_audit.model import Message
+from cors_audit.sources import har as har_reader
 from cors_audit.sources import line_column, open_capture, tolerant
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "har"
 APP = "https://app.example.test"
 API = "https://api.example.test"
+
+
+@pytest.fixture(autouse=True, params=["entry by entry", "runs of one entry", "runs of a few entries"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs three ways, so both reading paths meet every input, good and bad.
+
+    Big files are read in runs of entries (`har._Runs`); the fixtures are small, so runs as
+    short as one entry make the fast path read them, truncations and broken bytes included.
+    """
+    run = {"entry by entry": 1 << 40, "runs of one entry": 1, "runs of a few entries": 700}[request.param]
+    monkeypatch.setattr(har_reader, "_RUN", run)
+    return str(request.param)
 
 
 def read(path: Path | str) -> tuple[list[Message], list[str]]:
@@ -775,3 +788,72 @@ def test_corrupt_gzip_and_text_that_looks_like_zlib(tmp_path: Path) -> None:
     text.write_bytes(b"x^2 + y^2")  # 0x78 0x5e is also how a zlib stream starts
     with pytest.raises(InputError, match=r"found text that is not JSON\)$"):
         open_capture(str(text), [])
+
+
+# --- runs: many entries per typed decode ----------------------------------------------------------
+
+
+def _cursor_on_entry(data: bytes, index: int) -> tuple[har_reader._Walker, har_reader._Runs]:
+    """A walker on entry `index` (>= 2) of `data`, and runs that learned the boundary after entry 0."""
+    walker = har_reader._Walker(data, data.index(b"[", data.index(b'"entries"')) + 1)
+    runs = har_reader._Runs(1, 1 << 20)
+    for i in range(index):
+        walker.skip_ws()
+        walker.read_value()
+        end = walker.pos
+        assert walker.expect(b",")
+        walker.skip_ws()
+        if i == 0:
+            runs.learn(data, end, walker.pos)
+    return walker, runs
+
+
+@pytest.mark.parametrize("indent", [None, 2, 4], ids=["compact", "indent 2", "indent 4"])
+@pytest.mark.parametrize(("entries_long", "urls"), [(0, ["/2"]), (1.5, ["/2", "/3"]), (50, None)])
+def test_a_run_is_whole_entries_and_ends_right_after_one(
+    indent: int | None, entries_long: float, urls: list[str] | None
+) -> None:
+    """A run covers at least `run` bytes and stops after the entry that reaches that far."""
+    entries = [entry(url=f"{API}/{i}", response={"status": 200, "content": {"text": "x" * 60}}) for i in range(6)]
+    data = json.dumps(har(*entries), indent=indent).encode()
+    walker, runs = _cursor_on_entry(data, 2)
+    probe = har_reader._Walker(data, walker.pos)
+    size = len(probe.read_value())  # every entry here is as long as this one
+    runs.run = max(1, int(size * entries_long))
+    got = runs.read(walker)
+    if urls is None:  # no boundary that far: the last stretch is read entry by entry
+        assert got is None
+        return
+    assert got is not None
+    assert [e.request.url for e in got if e.request] == [f"{API}{u}" for u in urls]
+    assert data[walker.pos - 1 : walker.pos] == b"}"
+    assert walker.expect(b",")
+    walker.skip_ws()
+    following = har_reader.ENTRY.decode(walker.read_value())  # the cursor is on the next entry
+    assert following.request is not None and following.request.url == f"{API}/{2 + len(urls)}"
+
+
+def test_a_boundary_look_alike_inside_an_entry_fails_the_run_and_the_slow_path_reads_it(tmp_path: Path) -> None:
+    """Inner objects that open with the entries' first key: the marker matches inside entry 3."""
+    inner = [{"startedDateTime": "a"}, {"startedDateTime": "b"}]
+    entries = [entry(url=f"{API}/{i}", _inner=inner if i == 3 else []) for i in range(6)]
+    data = json.dumps(har(*entries)).encode()
+    walker, runs = _cursor_on_entry(data, 3)
+    start = walker.pos
+    assert runs.read(walker) is None
+    assert walker.pos == start  # nothing consumed
+    assert start < runs.resume_at < data.index(f"{API}/4".encode())  # the stretch up to the cut
+    messages, warnings = read(write(tmp_path, har(*entries)))
+    assert [m.url for m in messages] == [f"{API}/{i}" for i in range(6)] and warnings == []
+
+
+def test_entries_of_another_shape_get_no_run_until_past_the_search(tmp_path: Path) -> None:
+    """Key order changes after entry 1: the marker is never found; runs stay off for that stretch."""
+    entries: list[dict[str, object]] = [entry(url=f"{API}/0"), entry(url=f"{API}/1")]
+    entries += [{"request": {"method": "GET", "url": f"{API}/{i}", "headers": []}} for i in range(2, 6)]
+    data = json.dumps(har(*entries)).encode()
+    walker, runs = _cursor_on_entry(data, 2)
+    runs.search = 64
+    assert runs.read(walker) is None
+    assert runs.resume_at == walker.pos + 1 + 64
+    assert runs.read(walker) is None  # no second search before the slow path got past it
