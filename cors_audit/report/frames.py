@@ -17,7 +17,6 @@ Frames (each also written as `<name>.csv` by `--csv DIR`):
 from __future__ import annotations
 
 import functools
-import operator
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cors_audit.origin import origin_of
+from cors_audit.report.json_out import exchange_columns
 from cors_audit.rules.observe import collapse_ids_many, path_pattern
 
 if TYPE_CHECKING:
@@ -169,11 +169,7 @@ def exchanges_frame(
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in EXCHANGE_COLUMNS})
         frame["started"] = pd.Series(dtype="datetime64[ns, UTC]")
         return frame
-    # Column by column: pandas' from_records over 100k dicts costs several times these comprehensions.
-    keys = list(exchanges[0])
-    raw = dict(zip(keys, map(list, zip(*map(operator.itemgetter(*keys), exchanges), strict=True)), strict=True))
-    preflight = raw["preflight"]
-    source = raw["source"]
+    raw = exchange_columns(exchanges)
     target_origin, path = endpoints_of(raw["url"])
     columns: dict[str, Any] = {
         "id": raw["id"],
@@ -185,9 +181,9 @@ def exchanges_frame(
         "path": path,
         "credentials": raw["credentials"],
         "initiator": raw["initiator"],
-        "preflight_status": pd.array([p["status"] if p else None for p in preflight], dtype="Int64"),
-        "preflight_cached": pd.array([p["cached"] if p else None for p in preflight], dtype="boolean"),
-        "preflight_observed": pd.array([p["observed"] if p else None for p in preflight], dtype="boolean"),
+        "preflight_status": pd.array(raw["preflight_status"], dtype="Int64"),
+        "preflight_cached": pd.array(raw["preflight_cached"], dtype="boolean"),
+        "preflight_observed": pd.array(raw["preflight_observed"], dtype="boolean"),
         "verdict": raw["verdict"],
         "blocked_at": raw["blocked_at"],
         "error": raw["error"],
@@ -196,8 +192,8 @@ def exchanges_frame(
         "assumptions": raw["assumptions"],
         "alternative": raw["alternative"],
         "findings": raw["findings"],
-        "source_file": [s["file"] for s in source],
-        "source_entries": [s["entries"] for s in source],
+        "source_file": raw["source_file"],
+        "source_entries": raw["source_entries"],
     }
     frame = pd.DataFrame(columns)
     # Few distinct values, grouped by again and again: factorize each once. (Not `path`:
