@@ -530,3 +530,37 @@ def test_headline_says_what_broke_and_what_is_risky(summary: dict[str, object], 
     counts.update(summary["findings"])  # type: ignore[arg-type]
 
     assert headline({**summary, "findings": counts}, 2) == sentence
+
+
+def test_exchange_columns_split_preflight_and_source_and_keep_record_order() -> None:
+    from cors_audit.report.json_out import exchange_columns
+
+    base = {
+        "id": "x1", "url": "u1", "final_url": "u1", "method": "GET", "origin": None, "credentials": "omit",
+        "initiator": None, "preflight": None, "verdict": "not-cors", "blocked_at": None, "error": None,
+        "message": None, "failed_parameter": None, "assumptions": [], "alternative": None, "findings": [],
+        "source": {"file": "a.har", "entries": [0]},
+    }
+    second = {
+        **base, "id": "x2", "verdict": "blocked", "findings": ["wildcard-with-credentials"],
+        "preflight": {"status": 204, "cached": False, "observed": True}, "source": {"file": "b.har", "entries": [3, 4]},
+    }
+    columns = exchange_columns([base, second])
+    assert columns["id"] == ["x1", "x2"]
+    assert columns["verdict"] == ["not-cors", "blocked"]
+    assert columns["findings"] == [[], ["wildcard-with-credentials"]]
+    assert (columns["preflight_status"], columns["preflight_cached"], columns["preflight_observed"]) == (
+        [None, 204], [None, False], [None, True]
+    )
+    assert (columns["source_file"], columns["source_entries"]) == (["a.har", "b.har"], [[0], [3, 4]])
+    assert "preflight" not in columns and "source" not in columns
+    assert exchange_columns([]) == {key: [] for key in columns}
+
+
+def test_no_usable_template_cache_folder_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse() -> None:
+        raise RuntimeError("Cannot determine safe temp directory.")
+
+    assert html_module._bytecode_cache() is not None  # a temp folder of our own is usable here
+    monkeypatch.setattr(html_module.jinja2, "FileSystemBytecodeCache", refuse)
+    assert html_module._bytecode_cache() is None
