@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import mmap
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 import msgspec
@@ -477,22 +477,16 @@ def _entries(walker: _Walker, ctx: _Context, warnings: list[str]) -> Iterator[Me
                     raise _Truncated(walker.pos)
                 if index == 1:
                     runs.learn(walker.buf, previous_end, walker.pos)
-                elif index:
-                    entries = runs.read(walker)
-                    if entries is not None:
-                        for entry in entries:
-                            message = _message(entry, index, ctx)
-                            if message is not None:
-                                yielded += 1
-                                yield message
-                            index += 1
-                        walker.release_consumed()
-                        continue
-                try:
-                    raw = walker.read_value()
-                except _Surrogates:
-                    raw = walker.read_repaired_value()
-                    ctx.repaired = True
+                entries: Sequence[Entry | None] | None = runs.read(walker) if index > 1 else None
+                if entries is None:  # one entry, the slow way
+                    try:
+                        raw = walker.read_value()
+                    except _Surrogates:
+                        raw = walker.read_repaired_value()
+                        ctx.repaired = True
+                    previous_end = walker.pos
+                    entries = [_decode(raw, index, ctx)]
+                    del raw
             except _Truncated:
                 stopped = True
                 log.add("truncated", f"entry {index}", _truncation(walker, index))
@@ -506,13 +500,12 @@ def _entries(walker: _Walker, ctx: _Context, warnings: list[str]) -> Iterator[Me
                     f"stopped reading, the {index} entries before it were read",
                 )
                 break
-            previous_end = walker.pos
-            message = _convert(raw, index, ctx)
-            del raw
-            if message is not None:
-                yielded += 1
-                yield message
-            index += 1
+            for entry in entries:
+                message = None if entry is None else _message(entry, index, ctx)
+                if message is not None:
+                    yielded += 1
+                    yield message
+                index += 1
             walker.release_consumed()
         if not stopped:
             if index == 0:
@@ -578,7 +571,8 @@ def _repair_surrogates(buf: Buffer, start: int) -> bytes:
 # --- one entry -----------------------------------------------------------------------------------
 
 
-def _convert(raw: memoryview, index: int, ctx: _Context) -> Message | None:
+def _decode(raw: memoryview, index: int, ctx: _Context) -> Entry | None:
+    """The entry `raw` holds, rebuilt leniently when its fields have unexpected types; None: skipped."""
     entry: Entry | None
     try:
         entry = ENTRY.decode(raw)
@@ -594,9 +588,7 @@ def _convert(raw: memoryview, index: int, ctx: _Context) -> Message | None:
             entry = ENTRY.decode(text)
         except msgspec.ValidationError:
             entry = _lenient(text, index, ctx)
-    if entry is None:
-        return None
-    return _message(entry, index, ctx)
+    return entry
 
 
 def _message(entry: Entry, index: int, ctx: _Context) -> Message | None:
