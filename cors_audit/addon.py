@@ -338,12 +338,7 @@ class CorsAudit:
         for run in self.probe_runs:
             merged.targets.extend(run.targets)
             merged.warnings.extend(run.warnings)
-            merged.stats.targets += run.stats.targets
-            merged.stats.sent += run.stats.sent
-            merged.stats.answered += run.stats.answered
-            merged.stats.failed += run.stats.failed
-            merged.stats.skipped += run.stats.skipped
-            merged.stats.seconds += run.stats.seconds
+            merged.stats.add(run.stats)
         self.stats["probed"] = merged.stats.targets
         self.stats["probe_requests"] = merged.stats.sent
         return merged

@@ -22,7 +22,7 @@ reported. Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, fields, replace
 from urllib.parse import urlsplit
 
 from cors_audit.fixes import fix_for
@@ -62,7 +62,11 @@ class ProbeStats:
     failed: int = 0
     skipped: int = 0
     seconds: float = 0.0
-    hosts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: ProbeStats) -> None:
+        """Count `other`'s run in too (the addon's probe runs, one per time probing was on)."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 def granted(results: Iterable[ProbeResult]) -> list[ProbeResult]:

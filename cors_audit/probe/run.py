@@ -192,8 +192,6 @@ def _stats(runs: Sequence[TargetRun], seconds: float) -> ProbeStats:
         stats.sent += len(target_run.results)
         stats.answered += sum(1 for r in target_run.results if r.status is not None)
         stats.skipped += target_run.skipped
-        host = target_run.target.host
-        stats.hosts[host] = stats.hosts.get(host, 0) + len(target_run.results)
     stats.failed = stats.sent - stats.answered
     return stats
 

@@ -893,3 +893,11 @@ def test_addon_probing_is_off_by_default(addon_factory: Any, make_flow: Any) -> 
     addon = addon_factory()
     addon.response(make_flow("GET", "http://api.test/x", [("Origin", "https://app.test")], 200, []))
     assert addon.prober is None and addon.stats["probes_queued"] == 0
+
+
+def test_probe_stats_of_several_runs_add_up_field_by_field() -> None:
+    from cors_audit.probe.judge import ProbeStats
+
+    total = ProbeStats(targets=2, sent=10, answered=9, failed=1, skipped=0, seconds=1.5)
+    total.add(ProbeStats(targets=1, sent=4, answered=2, failed=2, skipped=3, seconds=0.25))
+    assert total == ProbeStats(targets=3, sent=14, answered=11, failed=3, skipped=3, seconds=1.75)
