@@ -251,5 +251,3 @@ class MiddleEllipsis:
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         width = len(self.text.plain)
         return Measurement(min(width, 12), width)
-
-
