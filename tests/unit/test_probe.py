@@ -699,11 +699,14 @@ def test_probe_command_end_to_end_in_process(tmp_path: Path, capsys: pytest.Capt
             headers += [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true")]
         return (204 if handler.command == "OPTIONS" else 200), headers
 
-    out = tmp_path / "probe.json"
+    out, html = tmp_path / "probe.json", tmp_path / "probe.html"
     with recorder(startswith) as server:
         status = main(["probe", server.origin + "/api", "--trusted-origin", TRUSTED, "--rate", "1000/s",
-                       "--json", str(out), "--fail-on", "high", "-q"])  # fmt: skip
+                       "--json", str(out), "-o", str(html), "--fail-on", "high", "-q"])  # fmt: skip
     assert status == ExitStatus.FINDINGS
+    # the page shows the probe's own request and response (its samples name no captured exchange)
+    page = html.read_text()
+    assert "prefix-match" in page and '<div class="head">probe · <span class="mono">GET ' in page
     report = json.loads(out.read_text())
     jsonschema.validate(report, SCHEMA)
     assert report["probe"] is True and report["inputs"] == [server.origin + "/api"]
