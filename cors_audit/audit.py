@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from cors_audit import browser, rules
 from cors_audit.model import PROBE_USER_AGENT, Audit, Exchange, Message
@@ -70,10 +70,17 @@ def analyze(
     trusted_origins: Sequence[str] = (),
     redact: bool = True,
     warnings: list[str] | None = None,
+    judged: Callable[[list[Exchange]], object] | None = None,
 ) -> Audit:
-    """Run the whole core over `messages` and return the Audit every report format renders."""
+    """Run the whole core over `messages` and return the Audit every report format renders.
+
+    `judged` is called with the exchanges once every one is judged, before the rules run (the
+    command line forks its report renderer there).
+    """
     warnings = warnings if warnings is not None else []
     count, exchanges = judge_all(messages, warnings)
+    if judged is not None:
+        judged(exchanges)
     context = rules.RuleContext(trusted_origins=tuple(trusted_origins), redact=redact)
     findings = rules.evaluate(exchanges, context)
     return Audit(

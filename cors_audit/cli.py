@@ -14,12 +14,15 @@ import sys
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import cors_audit
 from cors_audit.errors import InputError, UsageError
-from cors_audit.model import Audit, Message, Severity
+from cors_audit.model import Audit, Exchange, Message, Severity
 from cors_audit.origin import parse_origin
+
+if TYPE_CHECKING:
+    from cors_audit.report.renderer import Renderer
 
 PROG = "cors-audit"
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
@@ -28,6 +31,8 @@ DEFAULT_REPORT_DIR = "reports"
 PROGRESS_MIN_BYTES = 20 * 1024 * 1024
 # From this much input on, captures are decoded in forked reader processes (sources.background).
 BACKGROUND_MIN_BYTES = 4 * 1024 * 1024
+# From this many exchanges on, the HTML and CSV reports are written by a forked renderer.
+RENDER_MIN_EXCHANGES = 5_000
 
 
 class ExitStatus(enum.IntEnum):
@@ -99,8 +104,8 @@ def build_parser() -> ArgumentParser:
         type=int,
         default=0,
         metavar="N",
-        help="processes for decoding large inputs, this one included (default: one per core; 1: decode "
-        "in this process)",
+        help="processes for decoding large inputs and writing large HTML and CSV reports, this one "
+        "included (default: one per core; 1: all in this process)",
     )
     report.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
     report.add_argument("--traceback", action="store_true", help="print the Python traceback on errors")
@@ -194,13 +199,15 @@ def _report(
 ) -> ExitStatus:
     from cors_audit.audit import analyze
 
-    with _progress(args.inputs) as progress:
+    rendering = _Rendering(outputs, redact=redact, jobs=reading.jobs)
+    with _progress(args.inputs) as progress, rendering:
         audit = analyze(
             reading.messages(progress),
             inputs=args.inputs,
             trusted_origins=trusted,
             redact=redact,
             warnings=reading.warnings,
+            judged=rendering.start,
         )
         from cors_audit.probe.cli import probe_capture
 
@@ -215,8 +222,12 @@ def _report(
             progress.stage("writing reports")
             from cors_audit.report.json_out import audit_to_dict
 
+            rendering.send(audit)
             report_data = audit_to_dict(audit, redact=redact)
-            written = _write(audit, outputs, report_data, redact=redact)
+            written = _write(audit, outputs, report_data, redact=redact, rendering=rendering)
+            if rendering.failure and args.traceback:
+                print(f"{PROG}: the report renderer failed; wrote its files here instead:\n{rendering.failure}",
+                      file=sys.stderr)
     if _LEFT_FOR_EXIT is not None:
         _LEFT_FOR_EXIT.append((audit, report_data))
 
@@ -321,22 +332,98 @@ def _refuse_overwriting_inputs(inputs: Iterable[str], outputs: Iterable[str]) ->
             raise UsageError(f"{path}: is an input; refusing to overwrite it with a report")
 
 
-def _write(audit: Audit, outputs: dict[str, str], report_data: dict[str, Any], *, redact: bool) -> list[str]:
+def _write(
+    audit: Audit,
+    outputs: dict[str, str],
+    report_data: dict[str, Any],
+    *,
+    redact: bool,
+    rendering: _Rendering | None = None,
+) -> list[str]:
+    """Write every requested report; the paths written, in write_reports' order (JSON, HTML, CSV, SARIF)."""
     from cors_audit.report import write_reports
 
+    rendering = rendering if rendering is not None else _Rendering(outputs, redact=redact, jobs=1)
+    here = {fmt: path for fmt, path in outputs.items() if fmt not in rendering.formats}
     try:
-        return write_reports(
+        written = write_reports(
             audit,
-            json_path=outputs.get("json"),
-            html_path=outputs.get("html"),
-            sarif_path=outputs.get("sarif"),
-            csv_path=outputs.get("csv"),
+            json_path=here.get("json"),
+            html_path=here.get("html"),
+            sarif_path=here.get("sarif"),
+            csv_path=here.get("csv"),
             redact=redact,
             report=report_data,
         )
+        rendered = rendering.finish()
+        if rendered is None:  # the renderer failed: what it was to write is written here after all
+            formats = rendering.formats
+            rendered = write_reports(
+                audit,
+                html_path=outputs.get("html") if "html" in formats else None,
+                csv_path=outputs.get("csv") if "csv" in formats else None,
+                redact=redact,
+                report=report_data,
+            )
+        order = {path: position for position, path in enumerate(outputs.get(f) for f in _WRITE_ORDER)}
+        return sorted([*written, *rendered], key=lambda path: order.get(path, len(order)))
     except OSError as error:
         where = error.filename or ", ".join(outputs.values())
         raise OutputError(f"{where}: cannot write the report: {error.strerror or error}") from error
+
+
+_WRITE_ORDER = ("json", "html", "csv", "sarif")
+
+
+class _Rendering:
+    """The HTML and CSV reports of a large audit, written by a forked renderer (report.renderer).
+
+    The renderer starts once the exchanges are judged and builds the requests table while this
+    process runs the rules and writes the JSON. Small audits, `--jobs 1` and systems without
+    fork write every report in this process.
+    """
+
+    def __init__(self, outputs: dict[str, str], *, redact: bool, jobs: int) -> None:
+        self.outputs = outputs
+        self.redact = redact
+        self.jobs = jobs
+        self.renderer: Renderer | None = None
+        self.formats: tuple[str, ...] = ()  # what the renderer writes
+        self.failure: str | None = None  # its traceback, if it failed
+
+    def __enter__(self) -> _Rendering:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.renderer is not None:  # an early exit: do not leave it behind
+            self.renderer.close()
+
+    def start(self, exchanges: list[Exchange]) -> None:
+        from cors_audit.report import renderer
+
+        formats = tuple(f for f in ("html", "csv") if f in self.outputs)
+        if not formats or self.jobs < 2 or len(exchanges) < RENDER_MIN_EXCHANGES or not renderer.available():
+            return
+        try:
+            self.renderer = renderer.Renderer(
+                exchanges, redact=self.redact, html_path=self.outputs.get("html"), csv_path=self.outputs.get("csv")
+            )
+        except OSError:  # no process to be had (a process limit, memory): write them here
+            return
+        self.formats = formats
+
+    def send(self, audit: Audit) -> None:
+        """The audit is final (rules, probes, warnings): the renderer gets what it does not have yet."""
+        if self.renderer is not None:
+            self.renderer.send(audit)
+
+    def finish(self) -> list[str] | None:
+        """The paths the renderer wrote; None if it failed with something to write."""
+        if self.renderer is None:
+            return []
+        written = self.renderer.finish()
+        self.failure = self.renderer.failure
+        return written
 
 
 def _fails(audit: Audit, fail_on: str) -> bool:

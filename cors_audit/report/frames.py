@@ -132,10 +132,17 @@ class Frames:
             yield f.name, getattr(self, f.name)
 
 
-def build_frames(report: dict[str, Any], audit: Audit | None = None) -> Frames:
-    """All tables of a report dict, built once. Pass the `audit` it came from for the timeline."""
-    started = exchange_times(audit.exchanges) if audit is not None else None
-    exchanges = exchanges_frame(report["exchanges"], started)
+def build_frames(
+    report: dict[str, Any], audit: Audit | None = None, *, exchanges: pd.DataFrame | None = None
+) -> Frames:
+    """All tables of a report dict, built once. Pass the `audit` it came from for the timeline.
+
+    `exchanges`: the requests table, if already built from the same records (the renderer
+    process builds it while the rules still run).
+    """
+    if exchanges is None:
+        started = exchange_times(audit.exchanges) if audit is not None else None
+        exchanges = exchanges_frame(report["exchanges"], started)
     findings = findings_frame(report["findings"])
     return Frames(
         exchanges=exchanges,

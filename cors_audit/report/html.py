@@ -37,6 +37,7 @@ from cors_audit.report.text import visible as visible_text
 if TYPE_CHECKING:
     from cors_audit.model import Audit, Exchange
 
+TEMPLATE = "report.html.j2"
 MAX_BLOCKED_GROUPS = 50  # cards in "What the browser blocked"
 MAX_FINDINGS = 200  # finding cards
 MAX_DIAGRAMS = 20  # sequence diagrams per section
@@ -123,7 +124,7 @@ def render_html(
     rows = table_rows(frames.exchanges, referenced)
     timeline, timeline_caption = timeline_chart(frames.exchanges)
     cross_origin = summary["exchanges"] - summary["not_cors"]
-    template = _environment().get_template("report.html.j2")
+    template = _environment().get_template(TEMPLATE)
     return template.render(
         report=report,
         summary=summary,
@@ -394,6 +395,11 @@ def visible(value: object) -> object:
     if isinstance(value, str) and not isinstance(value, Markup):
         return visible_text(value)
     return value
+
+
+def warm_up() -> None:
+    """Load the template now (compiled, or from the bytecode cache), ahead of the first render."""
+    _environment().get_template(TEMPLATE)
 
 
 @functools.lru_cache(maxsize=1)

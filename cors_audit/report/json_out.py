@@ -21,13 +21,17 @@ OUTCOMES = ("allowed", "blocked", "not-cors", "unknown")
 SEVERITIES = tuple(str(s) for s in sorted(Severity, reverse=True))  # critical ... info
 
 
-def audit_to_dict(audit: Audit, *, redact: bool = True) -> dict[str, Any]:
+def audit_to_dict(
+    audit: Audit, *, redact: bool = True, exchanges: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Plain, JSON-ready data for one audit, in the stable schema-1 shape.
 
     With `redact`, token-like query values and URL passwords are blanked in every URL and in
     the console messages that quote them (finding evidence is already redacted by the rules).
+    `exchanges`: the exchange records, if already built (`exchange_to_dict`, the same `redact`).
     """
-    exchanges = [exchange_to_dict(x, redact=redact) for x in audit.exchanges]
+    if exchanges is None:
+        exchanges = [exchange_to_dict(x, redact=redact) for x in audit.exchanges]
     findings = [finding_to_dict(f) for f in audit.findings]
     report: dict[str, Any] = {
         "schema": SCHEMA_VERSION,

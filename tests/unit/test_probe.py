@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 
-from cors_audit import probe
+from cors_audit import cli, probe
 from cors_audit.cli import ExitStatus, main
 from cors_audit.model import Audit, Exchange, Finding, Headers, Message, Severity, Verdict
 from cors_audit.probe import (
@@ -746,7 +746,12 @@ def test_dry_run_shows_the_users_secrets_redacted(capsys: pytest.CaptureFixture[
     assert "Cookie: sid=[redacted]" in out and "s3cret" not in out
 
 
-def test_report_probe_probes_the_captured_endpoints_in_scope(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])  # 2: the HTML comes from the renderer forked before the probes
+def test_report_probe_probes_the_captured_endpoints_in_scope(
+    tmp_path: Path, jobs: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "RENDER_MIN_EXCHANGES", 0)
+
     def null_trusted(handler: Any) -> tuple[int, list[tuple[str, str]]]:
         origin = handler.headers.get("Origin", "")
         if origin in (TRUSTED, "null"):
@@ -766,11 +771,14 @@ def test_report_probe_probes_the_captured_endpoints_in_scope(tmp_path: Path) -> 
                 "response_headers": [["Access-Control-Allow-Origin", TRUSTED], ["Access-Control-Allow-Credentials", "true"]],
             })  # fmt: skip
         capture.write_text("".join(json.dumps(line) + "\n" for line in lines))
-        out = tmp_path / "r.json"
+        out, html = tmp_path / "r.json", tmp_path / "r.html"
         status = main(["report", str(capture), "--probe", "--scope", r"^127\.0\.0\.1$", "--rate", "1000",
-                       "--json", str(out), "-q"])  # fmt: skip
+                       "--json", str(out), "-o", str(html), "-q", "--jobs", jobs])  # fmt: skip
     assert status == 0
     report = json.loads(out.read_text())
+    page = html.read_text()
+    assert "forged-Origin probes were sent" in page and "null-origin-trusted" in page
+    assert page.count(">confirmed<") == 1
     assert report["probe"] is True
     assert [(f["rule"], f["confidence"]) for f in report["findings"]] == [
         ("null-origin-trusted", "confirmed")
