@@ -379,8 +379,8 @@ class _Rendering:
     """The HTML and CSV reports of a large audit, written by a forked renderer (report.renderer).
 
     The renderer starts once the exchanges are judged and builds the requests table while this
-    process runs the rules and writes the JSON. Small audits, `--jobs 1` and systems without
-    fork write every report in this process.
+    process runs the rules and writes the JSON. Small audits, `--jobs 1`, systems without fork
+    and machines short of memory for a second process write every report in this process.
     """
 
     def __init__(self, outputs: dict[str, str], *, redact: bool, jobs: int) -> None:
@@ -402,7 +402,9 @@ class _Rendering:
         from cors_audit.report import renderer
 
         formats = tuple(f for f in ("html", "csv") if f in self.outputs)
-        if not formats or self.jobs < 2 or len(exchanges) < RENDER_MIN_EXCHANGES or not renderer.available():
+        if not formats or self.jobs < 2 or len(exchanges) < RENDER_MIN_EXCHANGES:
+            return
+        if not (renderer.available() and renderer.affordable()):
             return
         try:
             self.renderer = renderer.Renderer(

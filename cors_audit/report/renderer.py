@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cors_audit.model import Audit, Exchange
 
-__all__ = ["Renderer", "available"]
+__all__ = ["Renderer", "affordable", "available"]
 
 
 def available() -> bool:
@@ -36,6 +36,38 @@ def available() -> bool:
     from cors_audit.sources import background
 
     return background.available()
+
+
+def affordable() -> bool:
+    """Whether the machine has the memory a renderer may take: as much again as this process holds.
+
+    Copy-on-write shares the judged exchanges only until a process touches them, and both do.
+    Where that much is not available, writing in this process is slower but cannot run out.
+    Unknown (no /proc): assume so.
+    """
+    available = _meminfo_kb("MemAvailable")
+    held = _status_kb("VmRSS")
+    return available is None or held is None or available >= held
+
+
+def _meminfo_kb(field: str) -> int | None:
+    return _proc_kb("/proc/meminfo", field)
+
+
+def _status_kb(field: str) -> int | None:
+    return _proc_kb("/proc/self/status", field)
+
+
+def _proc_kb(path: str, field: str) -> int | None:
+    try:
+        with open(path, encoding="ascii") as lines:
+            for line in lines:
+                name, _, value = line.partition(":")
+                if name == field:
+                    return int(value.split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 class Renderer:

@@ -80,6 +80,38 @@ def test_small_audits_are_written_in_this_process(
     assert report["status"] == cli.ExitStatus.SUCCESS and "r.html" in report["files"]
 
 
+def test_without_memory_for_a_second_process_everything_is_written_here(
+    tmp_path: Path, forced: None, outcomes: list[Any], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    held = renderer._status_kb("VmRSS")
+    assert held is not None and held > 1024  # Linux: the guard reads real numbers
+    monkeypatch.setattr(renderer, "_meminfo_kb", lambda field: 1024)  # a machine with 1 MB left
+    report = write_reports(tmp_path, "2", capsys)
+    assert outcomes == []
+    assert report["status"] == cli.ExitStatus.SUCCESS and "r.html" in report["files"]
+
+
+@pytest.mark.parametrize(
+    ("meminfo", "status", "affordable"),
+    [
+        ("MemTotal: 8000 kB\nMemAvailable: 5000 kB\n", "VmRSS:\t  4000 kB\n", True),
+        ("MemTotal: 8000 kB\nMemAvailable: 3000 kB\n", "VmRSS:\t  4000 kB\n", False),
+        ("MemTotal: 8000 kB\n", "VmRSS:\t  4000 kB\n", True),  # an old kernel: unknown, so yes
+        ("MemAvailable: lots\n", "VmRSS:\t  4000 kB\n", True),  # unreadable: unknown
+    ],
+)
+def test_a_renderer_is_affordable_when_the_memory_this_process_holds_is_available_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, meminfo: str, status: str, affordable: bool
+) -> None:
+    (tmp_path / "meminfo").write_text(meminfo)
+    (tmp_path / "status").write_text("Name:\tpython\n" + status)
+    read = renderer._proc_kb
+    monkeypatch.setattr(renderer, "_meminfo_kb", lambda field: read(str(tmp_path / "meminfo"), field))
+    monkeypatch.setattr(renderer, "_status_kb", lambda field: read(str(tmp_path / "status"), field))
+    assert renderer.affordable() is affordable
+
+
 def _raises(*args: Any) -> list[str]:
     raise RuntimeError("the renderer broke")
 
