@@ -16,8 +16,6 @@ Frames (each also written as `<name>.csv` by `--csv DIR`):
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
@@ -27,7 +25,7 @@ import pandas as pd
 
 from cors_audit.origin import origin_of
 from cors_audit.report.json_out import exchange_columns
-from cors_audit.rules.observe import collapse_ids_many, path_pattern
+from cors_audit.rules.observe import endpoints_of
 
 if TYPE_CHECKING:
     from cors_audit.model import Audit, Exchange
@@ -106,8 +104,6 @@ SUMMARY_COUNTS = ["requests", *CORS_OUTCOMES, "origins", "errors"]
 BLOCKED_KEYS = ["error", "target_origin", "path"]
 CATEGORY_COLUMNS = ["origin", "target_origin", "verdict", "error"]
 
-# one URL per line: scheme://authority (empty when absent), the path, and the rest of the line
-_URL_LINES = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\n]*)?([^?#\n]*)[^\n]*$", re.MULTILINE)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # list-valued columns and how a CSV cell joins them
 _LIST_SEPARATORS = {"assumptions": "; ", "findings": ", ", "source_entries": " "}
@@ -334,38 +330,6 @@ def summary_by(exchanges: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         ["blocked", "requests", *keys], ascending=[False, False, *([True] * len(keys))]
     )
     return summary.reset_index(drop=True)
-
-
-def endpoints_of(urls: list[str]) -> tuple[list[str], list[str]]:
-    """(target origins, path patterns) of many URLs: one regex pass splits them all.
-
-    The URLs are matched as the lines of one string (C speed, no per-URL Python call); each
-    distinct authority and path is then worked out once. The few URLs the fast split does not
-    vouch for (no `scheme://`, surrounding whitespace, line breaks) go through urlsplit.
-    """
-    if not urls:
-        return [], []
-    text = "\n".join(urls)
-    if text.count("\n") != len(urls) - 1 or "\r" in text or "\t" in text:  # urlsplit drops these
-        pairs = [endpoint_of(url) for url in urls]
-        return [p[0] for p in pairs], [p[1] for p in pairs]
-    authorities, paths = zip(*_URL_LINES.findall(text), strict=True)
-    distinct = list(set(paths))
-    pattern_by_path = dict(zip(distinct, collapse_ids_many(distinct), strict=True))
-    origin_by_authority = {a: origin_of(a + "/") for a in set(authorities) if a}
-    targets: list[str] = [origin_by_authority.get(a, "") for a in authorities]
-    patterns: list[str] = list(map(pattern_by_path.__getitem__, paths))
-    if "" in origin_by_authority or not all(authorities):
-        for i, authority in enumerate(authorities):
-            if not authority:  # no scheme://authority: data:, about:, a relative or mangled URL
-                targets[i], patterns[i] = endpoint_of(urls[i])
-    return targets, patterns
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def endpoint_of(url: str) -> tuple[str, str]:
-    """(target origin, path pattern) of one URL: what the summaries group by."""
-    return origin_of(url), path_pattern(url)
 
 
 def dump_csv(frames: Frames, folder: str) -> list[str]:

@@ -21,9 +21,10 @@ import cors_audit
 from cors_audit.model import Audit, Exchange, Finding, Headers, Message, Severity, Source, Verdict
 from cors_audit.report import atomic_writer, write_reports
 from cors_audit.report.console import print_summary, shorten
-from cors_audit.report.frames import build_frames, path_pattern
+from cors_audit.report.frames import build_frames
 from cors_audit.report.html import json_blob, render_html
 from cors_audit.report.json_out import JSON_SCHEMA, audit_to_dict, severity_of
+from cors_audit.rules.observe import path_pattern
 
 PAGE = "https://app.example"
 API = "https://api.example"

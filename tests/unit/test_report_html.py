@@ -14,11 +14,12 @@ from cors_audit.model import Audit, Exchange, Finding, Headers, Message, Severit
 from cors_audit.report import html as html_module
 from cors_audit.report import write_reports
 from cors_audit.report.advice import advice_for, header_pairs
-from cors_audit.report.frames import build_frames, endpoint_of, endpoints_of
+from cors_audit.report.frames import build_frames
 from cors_audit.report.html import headline, render_html, visible
 from cors_audit.report.json_out import audit_to_dict
 from cors_audit.report.story import build_story
 from cors_audit.report.svg import MAX_BINS, timeline_chart
+from cors_audit.rules.observe import endpoint_of, endpoints_of
 
 PAGE = "https://app.example"
 API = "https://api.example"
