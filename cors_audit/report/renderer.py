@@ -3,9 +3,11 @@
 The pandas stage and the page cost about as much again as the rules and the JSON together, and
 all of it used to run after them, in one process. A batch run forks a renderer as soon as every
 exchange is judged. The renderer imports pandas and jinja2, builds every exchange's record and
-the requests table, the biggest table, while the caller evaluates the rules. The caller then
-sends what only the rules know: the findings, each exchange's rule ids, the summary and the
-warnings. The renderer finishes the other tables, writes the files and says which it wrote.
+the requests table, the biggest table, while the caller evaluates the rules. Before it builds
+its own records and writes the JSON, the caller sends what was settled after the fork: the
+findings, each exchange's rule ids, the inputs read, the warnings, whether probes ran. The
+renderer builds the report dict with the same `audit_to_dict`, finishes the other tables, writes
+the files and says which it wrote.
 
 The fork shares the judged exchanges copy-on-write, so nothing large crosses the pipe. The rules
 change only each exchange's `findings` (their contract), and the renderer takes those from the
