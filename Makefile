@@ -82,6 +82,7 @@ bench: $(VENV)/.test-installed
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq apache2-utils >/dev/null; }
 	$(PY) benchmarks/bench_addon.py --ab --requests 50000 --rounds 1
 	$(PY) benchmarks/bench_addon.py --requests 20000 --rounds 2
+	$(PY) benchmarks/bench_addon.py --traffic plain --requests 20000 --rounds 2
 
 clean:
 	rm -rf $(VENV) .venv-compat $(NODE_DIR)/node_modules .pytest_cache

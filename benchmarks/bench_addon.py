@@ -9,6 +9,9 @@ is the addon's worst case: every request is CORS-relevant, so each one is captur
     OPTIONS /item + PUT /item, preflight allowing PUT                            (a paired exchange)
     GET  /asset     Sec-Fetch-Mode: no-cors                                      (not CORS)
 
+With `--traffic plain` every request is a GET without CORS headers (what `hey -x` or `ab -X` send
+unless told otherwise): the addon's cheapest path, a look at the header names.
+
 Rounds alternate plain / addon so drift hits both. Memory: mitmdump's RSS after a warm-up and at the
 end of the addon run (the issue's bar: < 50 MB growth over 50,000 flows). Bounded by request count and
 a time limit per round; never asserts anything, it prints numbers (and `--json` writes them).
@@ -40,6 +43,7 @@ import cors_audit
 
 REPO = Path(__file__).resolve().parents[1]
 USE_AB = False  # --ab: ApacheBench generates the load
+PLAIN = False  # --traffic plain: requests without CORS headers, as `hey -x` or `ab -X` send by default
 HOST = "127.0.0.1"
 APP = "http://app.bench.test"
 
@@ -114,9 +118,11 @@ async def _upstream(port: int) -> None:
 # ---- load generator ----
 
 
-def _requests(upstream: int) -> list[bytes]:
+def _requests(upstream: int, plain: bool = False) -> list[bytes]:
     base = f"http://{HOST}:{upstream}"
     common = f"Host: {HOST}:{upstream}\r\nUser-Agent: bench\r\nAccept: */*\r\n"
+    if plain:  # nothing about CORS: the addon looks at the header names and lets it pass
+        return [f"GET {base}/asset HTTP/1.1\r\n{common}\r\n".encode()]
     cors = f"Origin: {APP}\r\nSec-Fetch-Mode: cors\r\nSec-Fetch-Site: cross-site\r\n"
     return [
         f"GET {base}/ok HTTP/1.1\r\n{common}{cors}\r\n".encode(),
@@ -141,8 +147,10 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def _load(proxy: int, upstream: int, total: int, connections: int, limit: float) -> dict[str, Any]:
-    templates = _requests(upstream)
+async def _load(
+    proxy: int, upstream: int, total: int, connections: int, limit: float, plain: bool = False
+) -> dict[str, Any]:
+    templates = _requests(upstream, plain)
     counter = {"sent": 0, "ok": 0, "errors": 0}
     deadline = time.monotonic() + limit
 
@@ -212,13 +220,15 @@ def mitmdump_cmd(port: int, addon: bool, folder: Path, report: bool, extra: Sequ
 def run_ab(proxy: int, upstream: int, total: int, connections: int, limit: float) -> dict[str, Any]:
     """ApacheBench through the proxy (`ab -X`, keep-alive): a load generator in C, lighter than ours.
 
-    ab sends one kind of request; it is the CORS-relevant, judged one (GET /ok with Origin).
+    ab sends one kind of request: the CORS-relevant, judged one (GET /ok with Origin), or with
+    `--traffic plain` a GET without CORS headers.
     """
     out = subprocess.run(
         [
             "ab", "-q", "-k", "-X", f"{HOST}:{proxy}", "-n", str(total), "-c", str(connections),
-            "-H", f"Origin: {APP}", "-H", "Sec-Fetch-Mode: cors",
-            "-H", "Sec-Fetch-Site: cross-site", f"http://{HOST}:{upstream}/ok",
+            *([] if PLAIN else ["-H", f"Origin: {APP}", "-H", "Sec-Fetch-Mode: cors",
+                                "-H", "Sec-Fetch-Site: cross-site"]),
+            f"http://{HOST}:{upstream}/{'asset' if PLAIN else 'ok'}",
         ],
         capture_output=True, text=True, check=True, timeout=limit,
     )  # fmt: skip
@@ -242,6 +252,7 @@ def run_loadgen(proxy: int, upstream: int, total: int, connections: int, limit: 
             str(total),
             str(connections),
             str(limit),
+            "plain" if PLAIN else "cors",
         ],
         capture_output=True,
         text=True,
@@ -303,19 +314,28 @@ def main() -> None:
         metavar="OPTION=VALUE",
         help="extra mitmproxy option for the addon runs (repeatable), e.g. cors_audit_mark=false",
     )
-    parser.add_argument("--loadgen", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--traffic",
+        choices=["cors", "plain"],
+        default="cors",
+        help="cors (default): the mix above, every request judged; plain: GET requests without CORS "
+        "headers, what `hey -x` or `ab -X` send by default",
+    )
+    parser.add_argument("--loadgen", nargs=6, help=argparse.SUPPRESS)
     parser.add_argument("--upstream", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loadgen:
         proxy, upstream, total, connections = map(int, args.loadgen[:4])
-        print(json.dumps(asyncio.run(_load(proxy, upstream, total, connections, float(args.loadgen[4])))))
+        limit, plain = float(args.loadgen[4]), args.loadgen[5] == "plain"
+        print(json.dumps(asyncio.run(_load(proxy, upstream, total, connections, limit, plain))))
         return
     if args.upstream:
         asyncio.run(_upstream(args.upstream))
         return
 
-    global USE_AB
+    global USE_AB, PLAIN
     USE_AB = args.ab
+    PLAIN = args.traffic == "plain"
     if USE_AB and shutil.which("ab") is None:
         parser.error("--ab needs ApacheBench: apt-get install apache2-utils")
     upstream_port = free_port()
@@ -344,6 +364,7 @@ def main() -> None:
             "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}",
             "build": "compiled (mypyc)" if cors_audit.COMPILED else "pure Python",
+            "traffic": "plain" if PLAIN else "cors",
             "requests_per_round": args.requests,
             "connections": args.connections,
             "plain_rps_median": plain,
@@ -360,7 +381,7 @@ def main() -> None:
             "rounds": results,
         }
         print(
-            f"\ncors-audit {summary['build']}; throughput: plain {plain:.0f} req/s, with addon {with_addon:.0f} req/s "
+            f"\ncors-audit {summary['build']}, {summary['traffic']} traffic; throughput: plain {plain:.0f} req/s, with addon {with_addon:.0f} req/s "
             f"-> ratio {summary['ratio']:.2f} (target >= 0.9)\n"
             f"mitmdump CPU per request: plain {plain_cpu:.2f} ms, with addon {addon_cpu:.2f} ms "
             f"-> throughput bound ratio {summary['cpu_ratio']:.2f} (less sensitive than req/s to other load on the machine)\n"

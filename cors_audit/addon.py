@@ -20,7 +20,7 @@ from mitmproxy.log import ALERT
 
 from cors_audit import rules
 from cors_audit.audit import LiveJudge
-from cors_audit.model import PROBE_USER_AGENT, Exchange, Message, Severity
+from cors_audit.model import PROBE_USER_AGENT, REDIRECT_STATUSES, Exchange, Message, Severity
 from cors_audit.origin import parse_origin
 from cors_audit.redact import redact_header
 from cors_audit.rules.observe import REQUEST_EVIDENCE, RESPONSE_EVIDENCE
@@ -222,6 +222,8 @@ class CorsAudit:
         try:
             if self.scope is not None and not self.scope(flow):
                 return
+            if not might_be_cors(flow):
+                return  # most of a proxy's other traffic: a scan of the raw header names, nothing built
             message = flow_to_message(flow, self._capture_name(), self.stats["messages"] + 1)
             if not is_cors_relevant(message):
                 return
@@ -545,6 +547,24 @@ def rule_input(exchange: Exchange) -> tuple[object, ...]:
             )
         )
     return tuple(parts)
+
+
+def might_be_cors(flow: http.HTTPFlow) -> bool:
+    """`is_cors_relevant` of the flow's message could be true: the same test on the raw header names
+    (ASCII-lowered bytes; the names it looks for are ASCII), a redirect by its status alone."""
+    for name, _ in flow.request.headers.fields:
+        name = name.lower()
+        if name == b"origin" or name.startswith(_CORS_REQUEST_PREFIXES):
+            return True
+    response = flow.response
+    if response is None:
+        return False
+    if response.status_code in REDIRECT_STATUSES:
+        return True
+    return any(name.lower().startswith(b"access-control-") for name, _ in response.headers.fields)
+
+
+_CORS_REQUEST_PREFIXES = (b"sec-fetch-", b"access-control-request-")
 
 
 def is_cors_relevant(message: Message) -> bool:

@@ -17,8 +17,9 @@ from mitmproxy import exceptions
 from mitmproxy.log import ALERT
 
 from cors_audit import addon as addon_module
-from cors_audit.addon import BLOCKED_MARKER, RISKY_MARKER, CorsAudit, is_cors_relevant
-from cors_audit.model import Headers, Message
+from cors_audit.addon import BLOCKED_MARKER, RISKY_MARKER, CorsAudit, is_cors_relevant, might_be_cors
+from cors_audit.model import Message
+from cors_audit.sources.mitm import flow_to_message
 
 REPO = Path(__file__).resolve().parents[2]
 APP = "http://app.test"
@@ -91,27 +92,37 @@ def test_formats_accept_comma_lists(addon_factory: Any) -> None:
 # ---- which flows are analyzed ----
 
 
-def _message(
-    request: list[tuple[str, str]], status: int | None = 200, response: list[tuple[str, str]] = ()
-) -> Message:
-    return Message("m", 0.0, "GET", f"{API}/x", Headers(request), status, Headers(response))
-
-
 @pytest.mark.parametrize(
-    ("message", "relevant"),
+    ("request_headers", "status", "response_headers", "relevant", "prefiltered"),
     [
-        (_message([("Origin", APP)]), True),
-        (_message([("Sec-Fetch-Mode", "no-cors")]), True),
-        (_message([("User-Agent", "curl/8")], 200, [("Access-Control-Allow-Origin", "*")]), True),
-        (_message([("User-Agent", "curl/8")], 302, [("Location", "/elsewhere")]), True),
-        (_message([("User-Agent", "curl/8")], 302, []), False),
-        (_message([("User-Agent", "curl/8")], 200, [("Content-Type", "text/html")]), False),
-        (_message([("User-Agent", "curl/8")], None), False),
+        ([("Origin", APP)], 200, [], True, True),
+        ([("ORIGIN", APP)], 200, [], True, True),
+        ([("Sec-Fetch-Mode", "no-cors")], 200, [], True, True),
+        ([("access-control-request-method", "PUT")], 200, [], True, True),
+        ([("User-Agent", "curl/8")], 200, [("Access-Control-Allow-Origin", "*")], True, True),
+        ([("User-Agent", "curl/8")], 200, [("ACCESS-CONTROL-EXPOSE-HEADERS", "x")], True, True),
+        ([("User-Agent", "curl/8")], 302, [("Location", "/elsewhere")], True, True),
+        ([("User-Agent", "curl/8")], 302, [], False, True),  # the prefilter looks at the status only
+        ([("Origin-Agent-Cluster", "?1")], 200, [("Access-Control", "x")], False, False),
+        ([("User-Agent", "curl/8")], 200, [("Content-Type", "text/html")], False, False),
+        ([("User-Agent", "curl/8")], None, [], False, False),
     ],
-    ids=["origin", "sec-fetch", "acao-response", "redirect", "3xx-without-location", "plain", "no-response"],
+    ids=[
+        "origin", "origin-upper", "sec-fetch", "preflight-header", "acao-response", "expose-upper",
+        "redirect", "3xx-without-location", "look-alike-names", "plain", "no-response",
+    ],
 )
-def test_cors_relevance(message: Message, relevant: bool) -> None:
-    assert is_cors_relevant(message) is relevant
+def test_cors_relevance_and_its_prefilter_on_the_raw_flow(
+    make_flow: Any,
+    request_headers: list[tuple[str, str]],
+    status: int | None,
+    response_headers: list[tuple[str, str]],
+    relevant: bool,
+    prefiltered: bool,
+) -> None:
+    flow = make_flow("GET", f"{API}/x", request_headers, status, response_headers)
+    assert is_cors_relevant(flow_to_message(flow, "t", 1)) is relevant
+    assert might_be_cors(flow) is prefiltered  # never False where the message is relevant
 
 
 @pytest.mark.parametrize(
