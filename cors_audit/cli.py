@@ -226,8 +226,11 @@ def _report(
             report_data = audit_to_dict(audit, redact=redact)
             written = _write(audit, outputs, report_data, redact=redact, rendering=rendering)
             if rendering.failure and args.traceback:
-                print(f"{PROG}: the report renderer failed; wrote its files here instead:\n{rendering.failure}",
-                      file=sys.stderr)
+                why = rendering.failure
+                print(
+                    f"{PROG}: the report renderer failed; wrote its files here instead:\n{why}",
+                    file=sys.stderr,
+                )
     if _LEFT_FOR_EXIT is not None:
         _LEFT_FOR_EXIT.append((audit, report_data))
 
@@ -408,7 +411,10 @@ class _Rendering:
             return
         try:
             self.renderer = renderer.Renderer(
-                exchanges, redact=self.redact, html_path=self.outputs.get("html"), csv_path=self.outputs.get("csv")
+                exchanges,
+                redact=self.redact,
+                html_path=self.outputs.get("html"),
+                csv_path=self.outputs.get("csv"),
             )
         except OSError:  # no process to be had (a process limit, memory): write them here
             return

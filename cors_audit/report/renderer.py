@@ -117,7 +117,10 @@ class Renderer:
             except Exception as error:  # noqa: BLE001 - it died: write here
                 self._process.join(timeout=5)
                 status = self._process.exitcode
-                outcome, detail = "failed", f"the renderer exited with status {status} before it answered ({error!r})"
+                outcome, detail = (
+                    "failed",
+                    f"the renderer exited with status {status} before it answered ({error!r})",
+                )
             self._answered = True
             if outcome == "written":
                 self.close()

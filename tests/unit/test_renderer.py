@@ -63,9 +63,11 @@ def test_the_renderer_writes_byte_for_byte_what_one_process_writes(
 
     assert forked["files"] == here["files"]
     assert forked["status"] == here["status"] == cli.ExitStatus.SUCCESS
-    assert forked["wrote"] == here["wrote"] == [
-        f"cors-audit: wrote OUT/{name}" for name in ("r.json", "r.html", "csv", "r.sarif")
-    ]
+    assert (
+        forked["wrote"]
+        == here["wrote"]
+        == [f"cors-audit: wrote OUT/{name}" for name in ("r.json", "r.html", "csv", "r.sarif")]
+    )
     assert len(here["files"]) == 3 + 8  # JSON, HTML, SARIF and a CSV per table
     # What only the rules know reached the renderer: the findings, and each exchange's rule ids.
     assert b"null-origin-trusted" in here["files"]["csv/findings.csv"]
@@ -81,7 +83,10 @@ def test_small_audits_are_written_in_this_process(
 
 
 def test_without_memory_for_a_second_process_everything_is_written_here(
-    tmp_path: Path, forced: None, outcomes: list[Any], capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    forced: None,
+    outcomes: list[Any],
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     held = renderer._status_kb("VmRSS")
@@ -120,7 +125,10 @@ def _dies(*args: Any) -> list[str]:
     os._exit(3)
 
 
-@pytest.mark.parametrize(("write", "failure"), [(_raises, "RuntimeError: the renderer broke"), (_dies, "the renderer exited with status 3")])
+@pytest.mark.parametrize(
+    ("write", "failure"),
+    [(_raises, "RuntimeError: the renderer broke"), (_dies, "the renderer exited with status 3")],
+)
 def test_a_failing_renderer_costs_time_never_the_report(
     tmp_path: Path,
     forced: None,
