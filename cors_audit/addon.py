@@ -222,11 +222,9 @@ class CorsAudit:
         try:
             if self.scope is not None and not self.scope(flow):
                 return
-            if not might_be_cors(flow):
-                return  # most of a proxy's other traffic: a scan of the raw header names, nothing built
-            message = flow_to_message(flow, self._capture_name(), self.stats["messages"] + 1)
-            if not is_cors_relevant(message):
+            if not is_cors_relevant(flow):
                 return
+            message = flow_to_message(flow, self._capture_name(), self.stats["messages"] + 1)
             if PROBE_USER_AGENT in (message.request_headers.get("user-agent") or ""):
                 return  # our own forged-Origin probe (e.g. `cors-audit probe --proxy`), not the browser
         except Exception as e:  # noqa: BLE001 - analysis must never raise into mitmproxy
@@ -549,9 +547,14 @@ def rule_input(exchange: Exchange) -> tuple[object, ...]:
     return tuple(parts)
 
 
-def might_be_cors(flow: http.HTTPFlow) -> bool:
-    """`is_cors_relevant` of the flow's message could be true: the same test on the raw header names
-    (ASCII-lowered bytes; the names it looks for are ASCII), a redirect by its status alone."""
+_CORS_REQUEST_PREFIXES = (b"sec-fetch-", b"access-control-request-")
+
+
+def is_cors_relevant(flow: http.HTTPFlow) -> bool:
+    """Worth capturing and judging: a browser request (Origin, Sec-Fetch-*, Access-Control-Request-*),
+    a response with Access-Control-* headers, or a redirect that may be a hop of one. Other traffic
+    is never CORS, and is let through after a look at its raw header names: nothing is decoded or
+    built for it. (Lower-cased bytes match as str.lower would: every name looked for is ASCII.)"""
     for name, _ in flow.request.headers.fields:
         name = name.lower()
         if name == b"origin" or name.startswith(_CORS_REQUEST_PREFIXES):
@@ -559,24 +562,11 @@ def might_be_cors(flow: http.HTTPFlow) -> bool:
     response = flow.response
     if response is None:
         return False
-    if response.status_code in REDIRECT_STATUSES:
+    if any(name.lower().startswith(b"access-control-") for name, _ in response.headers.fields):
         return True
-    return any(name.lower().startswith(b"access-control-") for name, _ in response.headers.fields)
-
-
-_CORS_REQUEST_PREFIXES = (b"sec-fetch-", b"access-control-request-")
-
-
-def is_cors_relevant(message: Message) -> bool:
-    """Worth capturing and judging: a browser request (Origin or Sec-Fetch-*), a response with
-    Access-Control-* headers, or a redirect that may be a hop of one. Other traffic is never CORS."""
-    if "origin" in message.request_headers:
-        return True
-    if message.request_headers.any_name_starts(("sec-fetch-", "access-control-request-")):
-        return True
-    if message.response_headers.any_name_starts("access-control-"):
-        return True
-    return message.redirect_url is not None
+    if response.status_code not in REDIRECT_STATUSES:
+        return False
+    return bool(response.headers.get("location", "").strip(" \t"))
 
 
 def parse_scope(spec: str) -> Callable[[http.HTTPFlow], bool] | None:

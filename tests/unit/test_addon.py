@@ -17,7 +17,7 @@ from mitmproxy import exceptions
 from mitmproxy.log import ALERT
 
 from cors_audit import addon as addon_module
-from cors_audit.addon import BLOCKED_MARKER, RISKY_MARKER, CorsAudit, is_cors_relevant, might_be_cors
+from cors_audit.addon import BLOCKED_MARKER, RISKY_MARKER, CorsAudit, is_cors_relevant
 from cors_audit.model import Message
 from cors_audit.sources.mitm import flow_to_message
 
@@ -93,36 +93,40 @@ def test_formats_accept_comma_lists(addon_factory: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("request_headers", "status", "response_headers", "relevant", "prefiltered"),
+    ("request_headers", "status", "response_headers", "relevant"),
     [
-        ([("Origin", APP)], 200, [], True, True),
-        ([("ORIGIN", APP)], 200, [], True, True),
-        ([("Sec-Fetch-Mode", "no-cors")], 200, [], True, True),
-        ([("access-control-request-method", "PUT")], 200, [], True, True),
-        ([("User-Agent", "curl/8")], 200, [("Access-Control-Allow-Origin", "*")], True, True),
-        ([("User-Agent", "curl/8")], 200, [("ACCESS-CONTROL-EXPOSE-HEADERS", "x")], True, True),
-        ([("User-Agent", "curl/8")], 302, [("Location", "/elsewhere")], True, True),
-        ([("User-Agent", "curl/8")], 302, [], False, True),  # the prefilter looks at the status only
-        ([("Origin-Agent-Cluster", "?1")], 200, [("Access-Control", "x")], False, False),
-        ([("User-Agent", "curl/8")], 200, [("Content-Type", "text/html")], False, False),
-        ([("User-Agent", "curl/8")], None, [], False, False),
+        ([("Origin", APP)], 200, [], True),
+        ([("ORIGIN", APP)], 200, [], True),
+        ([("Sec-Fetch-Mode", "no-cors")], 200, [], True),
+        ([("access-control-request-method", "PUT")], 200, [], True),
+        ([("User-Agent", "curl/8")], 200, [("Access-Control-Allow-Origin", "*")], True),
+        ([("User-Agent", "curl/8")], 200, [("ACCESS-CONTROL-EXPOSE-HEADERS", "x")], True),
+        ([("User-Agent", "curl/8")], 302, [("Location", "/elsewhere")], True),
+        ([("User-Agent", "curl/8")], 308, [("location", "https://b.test/")], True),
+        ([("User-Agent", "curl/8")], 302, [], False),
+        ([("User-Agent", "curl/8")], 302, [("Location", " \t")], False),
+        ([("User-Agent", "curl/8")], 200, [("Location", "/elsewhere")], False),
+        ([("Origin-Agent-Cluster", "?1")], 200, [("Access-Control", "x")], False),
+        ([("User-Agent", "curl/8")], 200, [("Content-Type", "text/html")], False),
+        ([("User-Agent", "curl/8")], None, [], False),
     ],
     ids=[
         "origin", "origin-upper", "sec-fetch", "preflight-header", "acao-response", "expose-upper",
-        "redirect", "3xx-without-location", "look-alike-names", "plain", "no-response",
+        "redirect", "redirect-308", "3xx-without-location", "3xx-blank-location", "location-not-3xx",
+        "look-alike-names", "plain", "no-response",
     ],
 )
-def test_cors_relevance_and_its_prefilter_on_the_raw_flow(
+def test_cors_relevance_is_read_from_the_raw_flow(
     make_flow: Any,
     request_headers: list[tuple[str, str]],
     status: int | None,
     response_headers: list[tuple[str, str]],
     relevant: bool,
-    prefiltered: bool,
 ) -> None:
     flow = make_flow("GET", f"{API}/x", request_headers, status, response_headers)
-    assert is_cors_relevant(flow_to_message(flow, "t", 1)) is relevant
-    assert might_be_cors(flow) is prefiltered  # never False where the message is relevant
+    assert is_cors_relevant(flow) is relevant
+    # the message the addon would build says the same of the redirect (pairing follows its Location)
+    assert (flow_to_message(flow, "t", 1).redirect_url is not None) is (relevant and status in (302, 308))
 
 
 @pytest.mark.parametrize(
