@@ -36,14 +36,14 @@ Endpoint = tuple[str, str]  # (target origin, path pattern)
 # A path segment that names one record rather than an endpoint: ASCII digits, a UUID, or hex of 8+
 # characters with a digit (24+ without one). One pass finds them in a path, or in many paths one per
 # line: a segment runs between "/" and line ends.
-# one URL per line: scheme://authority (empty when absent), the path, and the rest of the line
-_URL_LINES = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\n]*)?([^?#\n]*)[^\n]*$", re.MULTILINE)
 _HEXDIGIT = "[0-9a-fA-F]"
 _ID_SEGMENTS = re.compile(
     rf"(?<![^/\n])(?:[0-9]+|{_HEXDIGIT}{{8}}-?{_HEXDIGIT}{{4}}-?{_HEXDIGIT}{{4}}-?{_HEXDIGIT}{{4}}-?{_HEXDIGIT}{{12}}"
     rf"|(?=[a-fA-F]*[0-9]){_HEXDIGIT}{{8,}}|{_HEXDIGIT}{{24,}})(?![^/\n])",
     re.ASCII,
 )
+# one URL per line: scheme://authority (empty when absent), the path, and the rest of the line
+_URL_LINES = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^/?#\n]*)?([^?#\n]*)[^\n]*$", re.MULTILINE)
 
 REQUEST_EVIDENCE = (
     "origin",
