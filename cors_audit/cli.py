@@ -391,8 +391,6 @@ class _Rendering:
         self.redact = redact
         self.jobs = jobs
         self.renderer: Renderer | None = None
-        self.formats: tuple[str, ...] = ()  # what the renderer writes
-        self.failure: str | None = None  # its traceback, if it failed
 
     def __enter__(self) -> _Rendering:
         return self
@@ -401,11 +399,21 @@ class _Rendering:
         if self.renderer is not None:  # an early exit: do not leave it behind
             self.renderer.close()
 
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """What the renderer writes (nothing without one)."""
+        return tuple(f for f in ("html", "csv") if f in self.outputs) if self.renderer is not None else ()
+
+    @property
+    def failure(self) -> str | None:
+        """Why the renderer wrote nothing (its traceback), once it has finished."""
+        return self.renderer.failure if self.renderer is not None else None
+
     def start(self, exchanges: list[Exchange]) -> None:
         from cors_audit.report import renderer
 
-        formats = tuple(f for f in ("html", "csv") if f in self.outputs)
-        if not formats or self.jobs < 2 or len(exchanges) < RENDER_MIN_EXCHANGES:
+        wanted = "html" in self.outputs or "csv" in self.outputs
+        if not wanted or self.jobs < 2 or len(exchanges) < RENDER_MIN_EXCHANGES:
             return
         if not (renderer.available() and renderer.affordable()):
             return
@@ -418,7 +426,6 @@ class _Rendering:
             )
         except OSError:  # no process to be had (a process limit, memory): write them here
             return
-        self.formats = formats
 
     def send(self, audit: Audit) -> None:
         """The audit is final (rules, probes, warnings): the renderer gets what it does not have yet."""
@@ -427,11 +434,7 @@ class _Rendering:
 
     def finish(self) -> list[str] | None:
         """The paths the renderer wrote; None if it failed with something to write."""
-        if self.renderer is None:
-            return []
-        written = self.renderer.finish()
-        self.failure = self.renderer.failure
-        return written
+        return self.renderer.finish() if self.renderer is not None else []
 
 
 def _fails(audit: Audit, fail_on: str) -> bool:

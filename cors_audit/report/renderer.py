@@ -102,7 +102,7 @@ class Renderer:
         """Hand over what the rules (and anything after them) settled: `audit` as it will be reported."""
         try:
             exchanges = audit.exchanges
-            # Small, so the send does not wait for the renderer: rule ids only where there are some.
+            # rule ids only where there are some: most exchanges have none, and the pickle stays small
             rules = {i: (x.id, list(x.findings)) for i, x in enumerate(exchanges) if x.findings}
             settled = (audit.inputs, audit.messages, audit.findings, audit.warnings, audit.probed)
             self._conn.send((len(exchanges), rules, settled))
