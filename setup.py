@@ -35,6 +35,7 @@ COMPILED = [
     "cors_audit/report/json_out.py",
     "cors_audit/sources/har.py",
     "cors_audit/sources/lines.py",
+    "cors_audit/sources/mitm.py",
 ]
 # The library mypyc puts the compiled code in; the modules above become small stubs that load it.
 GROUP = "cors_audit._compiled"
