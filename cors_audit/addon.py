@@ -22,8 +22,7 @@ from cors_audit import rules
 from cors_audit.audit import LiveJudge
 from cors_audit.model import PROBE_USER_AGENT, REDIRECT_STATUSES, Exchange, Message, Severity
 from cors_audit.origin import parse_origin
-from cors_audit.redact import redact_header
-from cors_audit.rules.observe import REQUEST_EVIDENCE, RESPONSE_EVIDENCE
+from cors_audit.rules.observe import rule_input
 from cors_audit.sources import capture
 from cors_audit.sources.mitm import flow_to_message
 
@@ -43,9 +42,6 @@ MAX_RISK_LINES = 4_096
 """Distinct (rule, resource) pairs logged once each; beyond that risky flows are only counted."""
 MAX_MEMO = 4_096
 """Remembered risk-rule results, one per distinct exchange shape; the oldest are forgotten first."""
-RULE_REQUEST_HEADERS = frozenset(REQUEST_EVIDENCE)
-RULE_RESPONSE_HEADERS = frozenset(RESPONSE_EVIDENCE)
-SECRET_HEADERS = frozenset({"cookie", "authorization"})
 
 
 class Risk(NamedTuple):
@@ -512,39 +508,6 @@ class CaptureFile:
 
 
 # ---- pure helpers ----
-
-
-def rule_input(exchange: Exchange) -> tuple[object, ...]:
-    """Everything the risk rules read from one exchange (rules.observe): per message the method, URL
-    without query, status, shape and evidence headers; secrets reduced to what redaction leaves."""
-    verdict = exchange.verdict
-    parts: list[object] = [
-        exchange.origin,
-        exchange.method,
-        exchange.credentials,
-        verdict.outcome if verdict else None,
-        verdict.error if verdict else None,
-    ]
-    for message in exchange.messages:
-        request = tuple(
-            (name, redact_header(name, value) if name in SECRET_HEADERS else value)
-            for name, value in ((n.lower(), v) for n, v in message.request_headers)
-            if name in RULE_REQUEST_HEADERS
-        )
-        response = tuple(
-            (n.lower(), v) for n, v in message.response_headers if n.lower() in RULE_RESPONSE_HEADERS
-        )
-        parts.append(
-            (
-                message.method,
-                message.url.split("?", 1)[0],
-                message.status,
-                message is exchange.actual,
-                request,
-                response,
-            )
-        )
-    return tuple(parts)
 
 
 _CORS_REQUEST_PREFIXES = (b"sec-fetch-", b"access-control-request-")

@@ -65,6 +65,45 @@ RESPONSE_EVIDENCE = (
     "expires",
     "strict-transport-security",
 )
+_REQUEST_EVIDENCE = frozenset(REQUEST_EVIDENCE)
+_RESPONSE_EVIDENCE = frozenset(RESPONSE_EVIDENCE)
+_SECRET_EVIDENCE = frozenset({"cookie", "authorization"})
+
+
+def rule_input(exchange: Exchange) -> tuple[object, ...]:
+    """Everything the risk rules read from one exchange: per message the method, URL without query,
+    status, shape and evidence headers; secrets reduced to what redaction leaves. Equal inputs give
+    equal findings, so the live addon memoizes the rules on this key."""
+    verdict = exchange.verdict
+    parts: list[object] = [
+        exchange.origin,
+        exchange.method,
+        exchange.credentials,
+        verdict.outcome if verdict is not None else None,
+        verdict.error if verdict is not None else None,
+    ]
+    for message in exchange.messages:
+        request: list[tuple[str, str]] = []
+        for name, value in message.request_headers:
+            lname = name.lower()
+            if lname in _REQUEST_EVIDENCE:
+                request.append((lname, redact_header(lname, value) if lname in _SECRET_EVIDENCE else value))
+        response: list[tuple[str, str]] = []
+        for name, value in message.response_headers:
+            lname = name.lower()
+            if lname in _RESPONSE_EVIDENCE:
+                response.append((lname, value))
+        parts.append(
+            (
+                message.method,
+                message.url.split("?", 1)[0],
+                message.status,
+                message is exchange.actual,
+                tuple(request),
+                tuple(response),
+            )
+        )
+    return tuple(parts)
 
 
 @dataclass(frozen=True, slots=True)
