@@ -90,6 +90,7 @@ class CorsAudit:
         self.probe_runs: list[ProbeRun] = []
 
     def load(self, loader: Loader) -> None:
+        self._answer_unused_hooks()
         loader.add_option(
             "cors_audit_dir",
             str,
@@ -174,6 +175,19 @@ class CorsAudit:
                     f"cors_audit_formats: name at least one of {', '.join(FORMATS)} "
                     "(or set cors_audit_report=false)"
                 )
+
+    def _answer_unused_hooks(self) -> None:
+        """Answer the hooks this addon does not implement with None, and its children with `()`.
+
+        For every event of every flow, mitmproxy looks each hook up by name on every addon, and
+        asks each addon for its `addons` (`addonmanager._iter_hooks`, `traverse`). A missing name costs
+        an AttributeError with a formatted message each time: about a dozen per proxied request. None
+        is skipped as "no hook" (`if func:`).
+        """
+        for name in hooks.all_hooks:
+            if not hasattr(self, name):
+                setattr(self, name, None)
+        self.addons: tuple[object, ...] = ()
 
     def running(self) -> None:
         # a preflight that fails stops the browser: no later request tells us its exchange is over

@@ -544,3 +544,27 @@ def test_script_loads_as_mitmdump_loads_it(cwd: Path) -> None:
     assert module == "cors_audit.addon CorsAudit"
     assert Path(package_file) == REPO / "cors_audit" / "__init__.py"
     assert pandas_loaded == "False"  # the report stage is imported only at exit
+
+
+def test_every_hook_name_is_answered_without_an_attribute_error(
+    addon_factory: Any, make_flow: Any, mitm_context: Any
+) -> None:
+    """mitmproxy looks each hook up by name on every addon for every event; a name the addon lacks
+    would cost an AttributeError every time. The hooks it implements must still be dispatched."""
+    from mitmproxy import hooks
+    from mitmproxy.proxy.layers.http import HttpRequestHeadersHook, HttpResponseHook
+
+    addon = addon_factory()
+    for name in hooks.all_hooks:
+        try:
+            value = getattr(addon, name)  # no default: a missing name raises
+        except AttributeError:
+            pytest.fail(f"hook {name!r} is looked up with an AttributeError")
+        assert value is None or callable(value)
+    assert addon.addons == ()
+    flow = make_flow("GET", f"{API}/data", CORS_GET, 200, [])
+    mitm_context.master.addons.trigger(HttpRequestHeadersHook(flow))
+    mitm_context.master.addons.trigger(HttpResponseHook(flow))
+    assert flow.marked == BLOCKED_MARKER
+    assert addon.stats["exchanges"] == 1
+
