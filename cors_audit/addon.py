@@ -490,8 +490,9 @@ class CorsAudit:
 
 
 class CaptureFile:
-    """The addon's append-only JSONL capture. Each line is flushed to the OS as it is written, so a
-    proxy killed with SIGKILL loses nothing it had finished (no fsync: the page cache survives the process)."""
+    """The addon's append-only JSONL capture. Each line goes to the OS as it is written (the file is
+    unbuffered: one write call per line), so a proxy killed with SIGKILL loses nothing it had finished
+    (no fsync: the page cache survives the process)."""
 
     def __init__(self, path: Path, file: BinaryIO) -> None:
         self.path = path
@@ -505,7 +506,7 @@ class CaptureFile:
         for n in range(1000):
             path = folder / (f"{stem}.jsonl" if n == 0 else f"{stem}-{n}.jsonl")
             try:
-                file = open(path, "xb")  # noqa: SIM115 - lives as long as the capture
+                file = open(path, "xb", buffering=0)  # noqa: SIM115 - lives as long as the capture
             except FileExistsError:
                 continue
             capture_file = cls(path, file)
@@ -514,8 +515,11 @@ class CaptureFile:
         raise FileExistsError(f"no free capture file name for {folder / stem}")
 
     def append(self, record: bytes) -> None:
-        self._file.write(record)
-        self._file.flush()
+        written = self._file.write(record)
+        if written < len(record):  # a raw write may be short (a signal, a nearly full disk): finish the line
+            view = memoryview(record)[written:]
+            while view:
+                view = view[self._file.write(view) :]
 
     def close(self) -> None:
         self._file.close()

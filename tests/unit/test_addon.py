@@ -568,3 +568,21 @@ def test_every_hook_name_is_answered_without_an_attribute_error(
     assert flow.marked == BLOCKED_MARKER
     assert addon.stats["exchanges"] == 1
 
+
+def test_a_short_write_still_puts_the_whole_line_in_the_capture(tmp_path: Path) -> None:
+    """The capture is unbuffered: a raw write may take only part of a line, and the rest must follow."""
+
+    class Trickle:
+        def __init__(self) -> None:
+            self.data = bytearray()
+
+        def write(self, chunk: bytes | memoryview) -> int:
+            taken = bytes(chunk[:3])
+            self.data += taken
+            return len(taken)
+
+    sink = Trickle()
+    capture_file = addon_module.CaptureFile(tmp_path / "c.jsonl", sink)  # type: ignore[arg-type]
+    capture_file.append(b'{"method":"GET"}\n')
+    capture_file.append(b"{}\n")
+    assert bytes(sink.data) == b'{"method":"GET"}\n{}\n'
