@@ -214,7 +214,19 @@ def mitmdump_cmd(port: int, addon: bool, folder: Path, report: bool, extra: Sequ
             "--set",
             f"cors_audit_report={'true' if report else 'false'}",
         ]
+        for option in extra:
+            cmd += ["--set", option]
     return cmd
+
+
+def callgrind_instructions(pid: int, dump: Path) -> int:
+    """Dump the counters of a process under callgrind; the instructions since they were last zeroed."""
+    subprocess.run(["callgrind_control", "-d", str(pid)], check=True, capture_output=True, timeout=600)
+    dumps = sorted(dump.parent.glob(dump.name + ".*"), key=lambda p: int(p.suffix[1:]))
+    for line in dumps[-1].read_text().splitlines():
+        if line.startswith("totals:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no totals in {dumps[-1]}")
 
 
 def run_ab(proxy: int, upstream: int, total: int, connections: int, limit: float) -> dict[str, Any]:
@@ -264,18 +276,26 @@ def run_loadgen(proxy: int, upstream: int, total: int, connections: int, limit: 
 def one_round(upstream: int, addon: bool, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     port = free_port()
     log = open(folder / f"mitmdump-{'addon' if addon else 'plain'}.log", "ab")  # noqa: SIM115
+    cmd = mitmdump_cmd(port, addon, folder, args.report, args.set)
+    dump = folder / f"callgrind-{'addon' if addon else 'plain'}-{port}.out"
+    if args.callgrind:  # the console script through its interpreter: valgrind runs binaries
+        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={dump}", sys.executable, *cmd]
     proc = subprocess.Popen(
-        mitmdump_cmd(port, addon, folder, args.report),
+        cmd,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
     try:
-        wait_for_port(port, proc)
+        wait_for_port(port, proc, timeout=300.0 if args.callgrind else 60.0)
         run_loadgen(port, upstream, args.warmup, args.connections, args.time_limit)
+        if args.callgrind:
+            subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True, capture_output=True)
         rss_start = rss_mb(proc.pid)
         cpu_start = cpu_seconds(proc.pid)
         result = run_loadgen(port, upstream, args.requests, args.connections, args.time_limit)
+        if args.callgrind:
+            result["instructions_per_request"] = callgrind_instructions(proc.pid, dump) / max(1, result["ok"])
         result["cpu_ms_per_request"] = (cpu_seconds(proc.pid) - cpu_start) * 1000 / max(1, result["ok"])
         result["rss_start_mb"] = rss_start
         result["rss_end_mb"] = rss_mb(proc.pid)
@@ -321,6 +341,12 @@ def main() -> None:
         help="cors (default): the mix above, every request judged; plain: GET requests without CORS "
         "headers, what `hey -x` or `ab -X` send by default",
     )
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="run mitmdump under valgrind's callgrind and count its instructions per request: slow (use "
+        "--requests 500 --warmup 200 --rounds 1), but the same count every run, whatever else the machine does",
+    )
     parser.add_argument("--loadgen", nargs=6, help=argparse.SUPPRESS)
     parser.add_argument("--upstream", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -338,6 +364,8 @@ def main() -> None:
     PLAIN = args.traffic == "plain"
     if USE_AB and shutil.which("ab") is None:
         parser.error("--ab needs ApacheBench: apt-get install apache2-utils")
+    if args.callgrind and shutil.which("callgrind_control") is None:
+        parser.error("--callgrind needs valgrind: apt-get install valgrind")
     upstream_port = free_port()
     upstream = subprocess.Popen([sys.executable, __file__, "--upstream", str(upstream_port)])
     folder = Path(tempfile.mkdtemp(prefix="bench-addon-"))
@@ -389,6 +417,18 @@ def main() -> None:
             f"(target < 50 MB over 50,000)\n"
             f"capture: {summary['capture_bytes_per_message']:.0f} bytes per line"
         )
+        if args.callgrind:
+            plain_ir = statistics.median(r["instructions_per_request"] for r in results["plain"])
+            addon_ir = statistics.median(r["instructions_per_request"] for r in results["addon"])
+            summary.update(
+                plain_instructions_per_request=plain_ir,
+                addon_instructions_per_request=addon_ir,
+                instruction_ratio=plain_ir / addon_ir,
+            )
+            print(
+                f"callgrind: mitmdump instructions per request: plain {plain_ir:,.0f}, with addon {addon_ir:,.0f} "
+                f"(+{addon_ir - plain_ir:,.0f}) -> instruction-bound throughput ratio {plain_ir / addon_ir:.3f}"
+            )
         if args.json:
             Path(args.json).write_text(json.dumps(summary, indent=1))
     finally:
