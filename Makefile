@@ -75,7 +75,7 @@ compat:
 	.venv-compat/bin/python -c "import sys, mitmproxy.version as v; import cors_audit; print('compat: Python', sys.version.split()[0], 'mitmproxy', v.VERSION, 'compiled' if cors_audit.COMPILED else 'pure')"; \
 	.venv-compat/bin/python -m pytest -q -p no:cacheprovider tests/unit
 
-## make bench: the performance issue's measurements (about 15 minutes; numbers, never assertions)
+## make bench: the performance issue's measurements (about 20 minutes; numbers, never assertions)
 bench: $(VENV)/.test-installed
 	$(PY) benchmarks/bench_har.py --scaling --inputs 4
 	@command -v ab >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -83,6 +83,9 @@ bench: $(VENV)/.test-installed
 	$(PY) benchmarks/bench_addon.py --ab --requests 50000 --rounds 1
 	$(PY) benchmarks/bench_addon.py --requests 20000 --rounds 2
 	$(PY) benchmarks/bench_addon.py --traffic plain --requests 20000 --rounds 2
+	@command -v valgrind >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq valgrind >/dev/null; }
+	$(PY) benchmarks/bench_addon.py --callgrind --requests 500 --warmup 200 --rounds 1
 
 clean:
 	rm -rf $(VENV) .venv-compat $(NODE_DIR)/node_modules .pytest_cache
