@@ -345,7 +345,7 @@ def main() -> None:
         "--callgrind",
         action="store_true",
         help="run mitmdump under valgrind's callgrind and count its instructions per request: slow (use "
-        "--requests 500 --warmup 200 --rounds 1), but the same count every run, whatever else the machine does",
+        "--requests 500 --warmup 200 --rounds 1), but within about 1 % from run to run, whatever else the machine does",
     )
     parser.add_argument("--loadgen", nargs=6, help=argparse.SUPPRESS)
     parser.add_argument("--upstream", type=int, help=argparse.SUPPRESS)
