@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cors_audit.model import Audit
 
 __all__ = ["atomic_writer", "write_reports"]
@@ -27,6 +29,7 @@ def write_reports(
     csv_path: str | None = None,
     redact: bool = True,
     report: dict[str, Any] | None = None,
+    exchanges_frame: pd.DataFrame | None = None,
 ) -> list[str]:
     """Write every requested format for `audit`; return the paths written, in that order.
 
@@ -34,6 +37,7 @@ def write_reports(
     same `redact`) and its pandas frames are built once and shared by the JSON, HTML and CSV
     writers, so the formats cannot disagree. Each file appears complete or not at all.
     `csv_path` is a folder: every frame is written as `<folder>/<frame>.csv`.
+    `exchanges_frame`: the requests table, if already built from `report`'s records (the renderer).
     """
     written: list[str] = []
     if report is None and (json_path or html_path or csv_path):
@@ -49,7 +53,7 @@ def write_reports(
         from cors_audit.report.frames import build_frames, dump_csv
         from cors_audit.report.html import dump_html
 
-        frames = build_frames(report, audit)
+        frames = build_frames(report, audit, exchanges=exchanges_frame)
         if html_path:
             dump_html(report, html_path, frames, audit=audit, redact=redact)
             written.append(html_path)

@@ -166,8 +166,9 @@ def _write(
     exchanges: Sequence[Exchange], redact: bool, html_path: str | None, csv_path: str | None, conn: Connection
 ) -> list[str]:
     from cors_audit.model import Audit
-    from cors_audit.report.frames import build_frames, dump_csv, exchange_times, exchanges_frame
-    from cors_audit.report.html import dump_html, warm_up
+    from cors_audit.report import write_reports
+    from cors_audit.report.frames import exchange_times, exchanges_frame
+    from cors_audit.report.html import warm_up
     from cors_audit.report.json_out import audit_to_dict, exchange_to_dict
 
     # The caller's send must not wait until this process is ready for it: take it as it comes.
@@ -186,15 +187,9 @@ def _write(
     frame["findings"] = findings_column(records, frame.index)
     audit = Audit(inputs, messages, list(exchanges), findings, warnings, probed)
     report = audit_to_dict(audit, redact=redact, exchanges=records)
-    frames = build_frames(report, audit, exchanges=frame)
-    written = []
-    if html_path:
-        dump_html(report, html_path, frames, audit=audit, redact=redact)
-        written.append(html_path)
-    if csv_path:
-        dump_csv(frames, csv_path)
-        written.append(csv_path)
-    return written
+    return write_reports(
+        audit, html_path=html_path, csv_path=csv_path, redact=redact, report=report, exchanges_frame=frame
+    )
 
 
 def findings_column(records: list[dict[str, Any]], index: Any) -> Any:
