@@ -11,6 +11,7 @@ it happened and how many more places had it; every good entry is still yielded.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import mmap
 import os
@@ -149,9 +150,11 @@ def one_line(text: str) -> str:
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
+@functools.lru_cache(maxsize=64)
 def id_prefix(path: str) -> str:
     """The prefix of message ids read from `path`: the path as given, so ids are unique per run
-    even when `a/proxy.har` and `b/proxy.har` are analysed together, and stable from run to run."""
+    even when `a/proxy.har` and `b/proxy.har` are analysed together, and stable from run to run.
+    Remembered: the capture reader and the addon ask again for every message of the same file."""
     return os.path.normpath(path) if path else "capture"
 
 
