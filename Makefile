@@ -54,9 +54,9 @@ test: test-deps lint
 	$(PY) -m pytest
 	CORS_AUDIT_PURE=1 $(PY) -m pytest -q -p no:cacheprovider tests/unit
 
-## make lint: ruff and mypy over the package (STYLE.md: both clean)
+## make lint: ruff over the package, addon, benchmarks and tests; mypy over the package (STYLE.md: both clean)
 lint: $(VENV)/.test-installed
-	$(VENV)/bin/ruff check cors_audit addons benchmarks
+	$(VENV)/bin/ruff check cors_audit addons benchmarks tests
 	$(VENV)/bin/mypy
 
 unit: $(VENV)/.test-installed

@@ -233,7 +233,7 @@ def test_headers_the_analysis_reads_are_kept_in_order_the_rest_never_materialize
     raw = json.loads((fixtures / producer.fixture).read_bytes().decode("utf-8-sig"))
     messages, _ = read(producer.fixture)
 
-    for entry, message in zip(raw["log"]["entries"], messages):
+    for entry, message in zip(raw["log"]["entries"], messages, strict=True):
         for side, headers, unread in (
             ("request", message.request_headers, BROWSER_ONLY_REQUEST),
             ("response", message.response_headers, UNREAD_RESPONSE),
