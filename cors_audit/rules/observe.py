@@ -205,13 +205,9 @@ def endpoint_of(url: str) -> tuple[str, str]:
 
 @functools.lru_cache(maxsize=4096)
 def _authority_target(authority: str) -> tuple[str, str]:
+    """(serialized origin, host) of `scheme://authority`; ValueError where urlsplit cannot split it."""
     parts = urlsplit(authority + "/")
-    return _target(parts.scheme.lower(), parts.netloc)
-
-
-@functools.lru_cache(maxsize=8192)
-def _target(scheme: str, netloc: str) -> tuple[str, str]:
-    origin = parse_url_origin(f"{scheme}://{netloc}/")
+    origin = parse_url_origin(f"{parts.scheme.lower()}://{parts.netloc}/")
     return origin.serialize(), origin.host
 
 
@@ -220,7 +216,8 @@ def _grants_cors(message: Message) -> bool:
 
 
 def _locate(url: str) -> tuple[str, str, str]:
-    """(target origin, its host, path pattern) of a URL, parsing it once."""
+    """(target origin, its host, path pattern) of a URL: `endpoint_of` and the host, parsing the
+    authority once per distinct one."""
     split = split_authority(url)
     if split is not None:
         authority, rest = split
@@ -234,12 +231,8 @@ def _locate(url: str) -> tuple[str, str, str]:
             if 0 <= at < end:
                 end = at
         return target, host, collapse_ids(rest[:end])
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return origin_of(url), "", "/"
-    target, host = _target(parts.scheme.lower(), parts.netloc)
-    return target, host, collapse_ids(parts.path)
+    origin = parse_url_origin(url)  # as origin_of: the WHATWG trim of surrounding spaces included
+    return origin.serialize(), origin.host, path_pattern(url)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -19,6 +19,7 @@ from cors_audit.report.html import headline, render_html, visible
 from cors_audit.report.json_out import audit_to_dict
 from cors_audit.report.story import build_story
 from cors_audit.report.svg import MAX_BINS, timeline_chart
+from cors_audit.rules import observe
 from cors_audit.rules.observe import endpoint_of, endpoints_of
 
 PAGE = "https://app.example"
@@ -102,6 +103,8 @@ def frames_of(*exchanges: Exchange, findings: list[Finding] | None = None):  # t
         "https://a.example/%3Cscript%3E/99?<script>",
         "https://a.example/1 ",
         " https://a.example/1",
+        " http://a.example:80 ",  # surrounding spaces: the slow path, and a port to drop
+        "HTTPS://a.example: \n",
         "https://a.example/x\x00/7",
         "data:text/plain,hi",
         "javascript:alert(1)",
@@ -116,6 +119,9 @@ def test_endpoints_of_many_urls_agrees_with_urlsplit(url: str) -> None:
 
     assert (targets[0], paths[0]) == endpoint_of(url) == (targets[2], paths[2])
     assert (targets[1], paths[1]) == ("https://other.example", "/{id}")
+    # the risk rules name the same endpoint for it: a finding's target is a row of the tables
+    target, _, pattern = observe._locate(url)
+    assert (target, pattern) == endpoint_of(url)
 
 
 def test_endpoints_of_urls_with_tabs_or_line_breaks_takes_the_slow_path() -> None:
