@@ -359,12 +359,11 @@ def _write(
             report=report_data,
         )
         rendered = rendering.finish()
-        if rendered is None:  # the renderer failed: what it was to write is written here after all
-            formats = rendering.formats
+        if rendered is None:  # the renderer failed: what it was to write (HTML, CSV) is written here
             rendered = write_reports(
                 audit,
-                html_path=outputs.get("html") if "html" in formats else None,
-                csv_path=outputs.get("csv") if "csv" in formats else None,
+                html_path=outputs.get("html"),
+                csv_path=outputs.get("csv"),
                 redact=redact,
                 report=report_data,
             )

@@ -176,12 +176,8 @@ def endpoints_of(urls: list[str]) -> tuple[list[str], list[str]]:
             patterns.append(pattern)
         return targets, patterns
     found: list[tuple[str, str]] = _URL_LINES.findall(text)
-    pattern_by_path: dict[str, str] = {}
-    for _, path in found:
-        pattern_by_path[path] = path
-    distinct = list(pattern_by_path)
-    for path, pattern in zip(distinct, collapse_ids_many(distinct), strict=True):
-        pattern_by_path[path] = pattern
+    distinct = list(dict.fromkeys(path for _, path in found))
+    pattern_by_path = dict(zip(distinct, collapse_ids_many(distinct), strict=True))
     origin_by_authority: dict[str, str] = {}
     for index, (authority, path) in enumerate(found):
         if not authority:  # no scheme://authority: data:, about:, a relative or mangled URL
