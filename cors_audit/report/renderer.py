@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import traceback
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -165,61 +165,31 @@ def _render(
 def _write(
     exchanges: Sequence[Exchange], redact: bool, html_path: str | None, csv_path: str | None, conn: Connection
 ) -> list[str]:
+    import pandas as pd
+
     from cors_audit.model import Audit
     from cors_audit.report import write_reports
     from cors_audit.report.frames import exchange_times, exchanges_frame
     from cors_audit.report.html import warm_up
     from cors_audit.report.json_out import audit_to_dict, exchange_to_dict
 
-    # The caller's send must not wait until this process is ready for it: take it as it comes.
-    settled = _Receiving(conn)
+    # The caller's send must not wait until this process is ready for it: a thread takes it as it
+    # comes (its error, the caller's end closed, is raised here by `result`).
+    settled = ThreadPoolExecutor(1, thread_name_prefix="cors-audit renderer").submit(conn.recv)
     # While the caller runs the rules: the template, every record, the requests table.
     warm_up()
     records = [exchange_to_dict(x, redact=redact) for x in exchanges]
     frame = exchanges_frame(records, exchange_times(exchanges))
 
-    count, rules, (inputs, messages, findings, warnings, probed) = settled.get()
+    count, rules, (inputs, messages, findings, warnings, probed) = settled.result()
     if count != len(records) or any(records[i]["id"] != xid for i, (xid, _) in rules.items()):
         raise RuntimeError("the exchanges changed after the renderer was forked")
     for index, (_, names) in rules.items():
         exchanges[index].findings = names
         records[index]["findings"] = list(names)
-    frame["findings"] = findings_column(records, frame.index)
+    frame["findings"] = pd.Series([r["findings"] for r in records], index=frame.index, dtype=object)
     audit = Audit(inputs, messages, list(exchanges), findings, warnings, probed)
     report = audit_to_dict(audit, redact=redact, exchanges=records)
     return write_reports(
         audit, html_path=html_path, csv_path=csv_path, redact=redact, report=report, exchanges_frame=frame
     )
-
-
-def findings_column(records: list[dict[str, Any]], index: Any) -> Any:
-    """The exchanges frame's `findings` column: each record's list of rule ids, one list per cell."""
-    import numpy as np
-    import pandas as pd
-
-    cells = np.empty(len(records), dtype=object)
-    for position, record in enumerate(records):
-        cells[position] = record["findings"]
-    return pd.Series(cells, index=index, dtype=object)
-
-
-class _Receiving:
-    """One message from `conn`, received by a thread of its own while this one works."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._result: tuple[Any, BaseException | None] = (None, None)
-        self._thread = threading.Thread(target=self._receive, args=(conn,), daemon=True)
-        self._thread.start()
-
-    def _receive(self, conn: Connection) -> None:
-        try:
-            self._result = (conn.recv(), None)
-        except BaseException as error:  # noqa: BLE001 - raised again by get(), in the working thread
-            self._result = (None, error)
-
-    def get(self) -> Any:
-        self._thread.join()
-        value, error = self._result
-        if error is not None:
-            raise error
-        return value
